@@ -1,0 +1,81 @@
+using System.CommandLine;
+
+namespace Inroad.Cli.Commands;
+
+/// <summary>
+/// The subcommands. A subcommand whose role is not built yet says so on stderr and exits with
+/// <see cref="ExitCodes.NotImplemented"/>, so scripts never mistake it for success.
+/// </summary>
+internal static class RoleCommands
+{
+    public static Command Broker()
+    {
+        var command = new Command("broker", "Run a broker: matches client offers with proxy announcements and relays WebRTC signaling.");
+        command.Options.Add(ConfigOption("Broker configuration (JSON): keys, compartments, GeoIP databases, HTTP listener."));
+        return NotYet(command, "the broker", 4);
+    }
+
+    public static Command Server()
+    {
+        var command = new Command("server", "Run a tunnel server with in-proxy listeners; it verifies broker reports before opening streams.");
+        command.Options.Add(ConfigOption("Tunnel server configuration (JSON): keys, listeners, allow/deny lists."));
+        return NotYet(command, "the tunnel server", 8);
+    }
+
+    public static Command Proxy()
+    {
+        var command = new Command("proxy", "Run a volunteer proxy: announce to the broker and relay matched clients to tunnel servers.");
+        command.Options.Add(ConfigOption("Proxy configuration (JSON): broker specs, client limits, personal compartment."));
+        return NotYet(command, "the proxy", 8);
+    }
+
+    public static Command Client()
+    {
+        var command = new Command("client", "Run a client: dial a tunnel through a proxy and expose local SOCKS5 and HTTP proxy ports.");
+        command.Options.Add(ConfigOption("Client configuration (JSON): broker specs, server entries, local ports."));
+        return NotYet(command, "the client", 8);
+    }
+
+    public static Command Demo()
+    {
+        var command = new Command(
+            "demo",
+            "Start a broker, a tunnel server, two proxies and a client on this machine with generated keys, " +
+            "then print a working SOCKS port. Needs no files and no internet.");
+        return NotYet(command, "the demo", 8);
+    }
+
+    public static Command Netcheck()
+    {
+        var command = new Command("netcheck", "Report local and public addresses, NAT mapping/filtering, port-mapping protocols and STUN round-trip times.");
+        command.Options.Add(new Option<string>("--stun") { Description = "STUN server host:port (RFC 5780 capable). Defaults to the embedded configuration's." });
+        command.Options.Add(new Option<bool>("--json") { Description = "Print one JSON object instead of a table." });
+        return NotYet(command, "netcheck", 7);
+    }
+
+    public static Command Keygen()
+    {
+        var command = new Command("keygen", "Make identity keys, root obfuscation secrets, compartment IDs and signed server entries.");
+        command.Options.Add(new Option<string>("--kind")
+        {
+            Description = "What to make: identity, secret, compartment, server-entry.",
+            DefaultValueFactory = _ => "identity",
+        });
+        command.Options.Add(new Option<FileInfo>("--out") { Description = "Write to this file instead of stdout." });
+        return NotYet(command, "keygen", 4);
+    }
+
+    private static Option<FileInfo> ConfigOption(string description) =>
+        new("--config", "-c") { Description = description, Required = true };
+
+    private static Command NotYet(Command command, string what, int issue)
+    {
+        command.SetAction(parseResult =>
+        {
+            parseResult.InvocationConfiguration.Error.WriteLine(
+                $"inroad {command.Name}: {what} is not implemented yet (tracked in issue #{issue}).");
+            return ExitCodes.NotImplemented;
+        });
+        return command;
+    }
+}
