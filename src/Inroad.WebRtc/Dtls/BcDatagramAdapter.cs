@@ -15,6 +15,7 @@ namespace Inroad.WebRtc.Dtls;
 internal sealed class BcDatagramAdapter : DatagramTransport, IDisposable
 {
     private const int QueueLimit = 512;
+    private const int MaxHelloDatagrams = 4;
     private readonly IDatagramTransport _inner;
     private readonly int _sendLimit;
     private readonly bool _isServer;
@@ -26,6 +27,7 @@ internal sealed class BcDatagramAdapter : DatagramTransport, IDisposable
     private readonly byte[] _flight;
     private int _flightLength; // guarded by _lock (BouncyCastle sends from one thread at a time)
     private bool _coalescing = true;
+    private readonly List<byte[]> _pendingHello = []; // pump thread only
     private bool _sawClientHello;
     private volatile bool _closed;
 
@@ -43,6 +45,9 @@ internal sealed class BcDatagramAdapter : DatagramTransport, IDisposable
 
     /// <summary>A ServerHello selecting DTLS 1.3 (supported_versions 0xfefc) arrived.</summary>
     public bool SawDtls13ServerHello { get; private set; }
+
+    /// <summary>The client's supported_versions lists DTLS 1.3 but not 1.2.</summary>
+    public bool ClientOnlyOffersDtls13 { get; private set; }
 
     /// <summary>A plaintext protocol_version alert arrived.</summary>
     public bool SawProtocolVersionAlert { get; private set; }
@@ -189,7 +194,7 @@ internal sealed class BcDatagramAdapter : DatagramTransport, IDisposable
     {
         try
         {
-            var pending = _inner.SendAsync(datagram.ToArray(), _closing.Token);
+            var pending = _inner.SendAsync(datagram.ToArray(), CancellationToken.None);
             if (!pending.IsCompletedSuccessfully)
             {
                 pending.AsTask().GetAwaiter().GetResult();
@@ -209,23 +214,20 @@ internal sealed class BcDatagramAdapter : DatagramTransport, IDisposable
             while (!_closing.IsCancellationRequested)
             {
                 int n = await _inner.ReceiveAsync(buffer, _closing.Token).ConfigureAwait(false);
-                var datagram = buffer.AsSpan(0, n);
-                if (!Inspect(datagram))
+                foreach (byte[] datagram in Inspect(buffer.AsSpan(0, n)))
                 {
-                    continue;
-                }
-
-                lock (_lock)
-                {
-                    if (_received.Count >= QueueLimit)
+                    lock (_lock)
                     {
-                        continue; // a receiver that does not keep up loses datagrams, as a socket would
+                        if (_received.Count >= QueueLimit)
+                        {
+                            continue; // a receiver that does not keep up loses datagrams, as a socket would
+                        }
+
+                        _received.Enqueue(datagram);
                     }
 
-                    _received.Enqueue(datagram.ToArray());
+                    _available.Release();
                 }
-
-                _available.Release();
             }
         }
         catch (Exception ex) when (ex is ObjectDisposedException or OperationCanceledException or System.Net.Sockets.SocketException)
@@ -238,18 +240,47 @@ internal sealed class BcDatagramAdapter : DatagramTransport, IDisposable
         }
     }
 
-    /// <summary>Decides whether a datagram reaches BouncyCastle, and notes what it says about versions.</summary>
-    private bool Inspect(ReadOnlySpan<byte> datagram)
+    /// <summary>
+    /// Decides which datagrams reach BouncyCastle. A server keeps silent (nothing reaches BouncyCastle, so it
+    /// cannot answer or alert) until it holds a complete, well-formed ClientHello; then it releases that hello's
+    /// datagrams in order. It also notes what the peer says about versions.
+    /// </summary>
+    private IEnumerable<byte[]> Inspect(ReadOnlySpan<byte> datagram)
     {
         if (_isServer && !_sawClientHello)
         {
-            if (!DtlsWire.StartsWithClientHello(datagram))
+            bool continuesHello = _pendingHello.Count > 0 && DtlsWire.TryReadRecord(datagram, out var r, out _)
+                && r.ContentType == DtlsWire.ContentHandshake && r.Epoch == 0;
+            if (!DtlsWire.StartsWithClientHello(datagram) && !continuesHello)
             {
                 DtlsLog.ProbeDropped(_logger, datagram.Length);
-                return false;
+                return [];
+            }
+
+            _pendingHello.Add(datagram.ToArray());
+            byte[]? body = DtlsWire.ReassembleHandshake(_pendingHello, DtlsWire.ClientHelloType);
+            if (body is null)
+            {
+                if (_pendingHello.Count > MaxHelloDatagrams)
+                {
+                    _pendingHello.Clear();
+                }
+
+                return [];
+            }
+
+            byte[][] release = [.. _pendingHello];
+            _pendingHello.Clear();
+            if (!ClientHelloInfo.TryRead(body, out var hello))
+            {
+                DtlsLog.ProbeDropped(_logger, body.Length);
+                return [];
             }
 
             _sawClientHello = true;
+            byte[]? versions = hello.Extension(ExtensionTypes.SupportedVersions);
+            ClientOnlyOffersDtls13 = versions is not null && ClientHelloProfiles.ListsVersion(versions, 0xfefc) && !ClientHelloProfiles.ListsVersion(versions, 0xfefd);
+            return release;
         }
 
         if (!_isServer && ServerHello is null && DtlsWire.TryReadRecord(datagram, out var record, out _) && record.Epoch == 0)
@@ -268,6 +299,6 @@ internal sealed class BcDatagramAdapter : DatagramTransport, IDisposable
             }
         }
 
-        return true;
+        return [datagram.ToArray()];
     }
 }

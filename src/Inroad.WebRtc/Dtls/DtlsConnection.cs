@@ -143,7 +143,7 @@ public sealed class DtlsConnection : IDatagramTransport
         Func<DtlsTransport> handshake;
         if (isServer)
         {
-            server = new WebRtcTlsServer(crypto, options, plan.ServerExtensionOrder, random);
+            server = new WebRtcTlsServer(crypto, options, plan.ServerExtensionOrder, random) { AlwaysSendDowngradeSentinel = options.AlwaysSendDowngradeSentinel };
             handshake = () => new DtlsServerProtocol().Accept(server, adapter);
         }
         else
@@ -165,6 +165,7 @@ public sealed class DtlsConnection : IDatagramTransport
         }
         catch (Exception ex) when (ex is TlsException or IOException or ObjectDisposedException)
         {
+            adapter.FlushAndPassThrough(); // the fatal alert BouncyCastle just wrote is still in the flight buffer
             adapter.Dispose();
             var error = Classify(ex, adapter, client, server, cancellationToken);
             DtlsLog.HandshakeFailed(logger, role, error.Error, ex);
@@ -184,10 +185,10 @@ public sealed class DtlsConnection : IDatagramTransport
         var error = true switch
         {
             _ when client?.RejectedFingerprint == true || server?.RejectedFingerprint == true => DtlsError.FingerprintMismatch,
-            _ when adapter.SawDtls13ServerHello || adapter.SawProtocolVersionAlert || server?.ClientOnlyOffered13 == true => DtlsError.PeerRequiresDtls13,
+            _ when adapter.SawDtls13ServerHello || adapter.SawProtocolVersionAlert || adapter.ClientOnlyOffersDtls13 => DtlsError.PeerRequiresDtls13,
             _ when ex is TlsTimeoutException || (ex is TlsFatalAlert && alert == AlertDescription.internal_error && ex.InnerException is TlsTimeoutException) => DtlsError.HandshakeTimeout,
-            _ when cancellationToken.IsCancellationRequested || ex is ObjectDisposedException || ex is IOException && adapter.IsClosed => DtlsError.TransportClosed,
             _ when ex is TlsFatalAlertReceived => DtlsError.AlertReceived,
+            _ when cancellationToken.IsCancellationRequested || ex is ObjectDisposedException || (ex is not TlsException && adapter.IsClosed) => DtlsError.TransportClosed,
             _ => DtlsError.ProtocolError,
         };
         string message = error switch

@@ -30,6 +30,9 @@ public sealed class DtlsOptions
     /// <summary>Source of the per-connection wire choices (extension permutation, timer jitter). Defaults to a fresh OS-seeded generator.</summary>
     internal Random? ShapeRandom { get; set; }
 
+    /// <summary>Test hook: as a server, send the downgrade sentinel even to a client offering 1.3.</summary>
+    internal bool AlwaysSendDowngradeSentinel { get; set; }
+
     /// <summary>Logger factory for the "Inroad.WebRtc.Dtls" category. Defaults to none.</summary>
     public ILoggerFactory LoggerFactory { get; set; } = NullLoggerFactory.Instance;
 

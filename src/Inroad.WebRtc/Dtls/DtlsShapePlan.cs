@@ -42,6 +42,9 @@ internal sealed class DtlsShapePlan
     public static DtlsShapePlan Fixed(DtlsProfileKind kind, Random? random = null) =>
         new(kind, ClientHelloProfiles.For(kind, random ?? SeededRandom.Fresh()), BoringSslServerOrder);
 
+    /// <summary>A plan around a hand-made shape (tests of edge cases).</summary>
+    public static DtlsShapePlan ForTest(ClientHelloShape shape) => new(shape.Kind, shape, BoringSslServerOrder);
+
     /// <summary>Chooses deterministically from <paramref name="rootSecret"/> (32 bytes) for <paramref name="role"/>.</summary>
     public static DtlsShapePlan Derive(ReadOnlySpan<byte> rootSecret, SignalingRole role, DtlsProfileChoice choice)
     {

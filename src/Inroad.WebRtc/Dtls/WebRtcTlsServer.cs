@@ -37,7 +37,8 @@ internal sealed class WebRtcTlsServer : DefaultTlsServer
 
     public bool RejectedFingerprint { get; private set; }
 
-    public bool ClientOnlyOffered13 { get; private set; }
+    /// <summary>Test hook: send the sentinel even to a client that offered 1.3 (what a misbehaving server does).</summary>
+    public bool AlwaysSendDowngradeSentinel { get; init; }
 
     /// <summary>The first retransmission timeout with up to +25 % jitter, so peers do not resend in lockstep.</summary>
     public static int JitteredResend(DtlsOptions options, Random random)
@@ -81,7 +82,6 @@ internal sealed class WebRtcTlsServer : DefaultTlsServer
         if (clientExtensions is not null && clientExtensions.TryGetValue(ExtensionTypes.SupportedVersions, out byte[]? versions))
         {
             _clientOffered13 = ClientHelloProfiles.ListsVersion(versions, 0xfefc);
-            ClientOnlyOffered13 = _clientOffered13 && !ClientHelloProfiles.ListsVersion(versions, 0xfefd);
         }
 
         base.ProcessClientExtensions(clientExtensions);
@@ -116,7 +116,7 @@ internal sealed class WebRtcTlsServer : DefaultTlsServer
             }
         }
 
-        if (!_clientOffered13)
+        if (!_clientOffered13 || AlwaysSendDowngradeSentinel)
         {
             // The ServerHello is encoded after this call from BouncyCastle's own ServerRandom array (pinned 2.7.0;
             // a test guards this).
