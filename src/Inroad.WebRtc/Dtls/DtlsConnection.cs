@@ -1,0 +1,204 @@
+using Inroad.WebRtc.Transport;
+using Microsoft.Extensions.Logging;
+using Org.BouncyCastle.Security;
+using Org.BouncyCastle.Tls;
+using Org.BouncyCastle.Tls.Crypto.Impl.BC;
+
+namespace Inroad.WebRtc.Dtls;
+
+/// <summary>
+/// A DTLS 1.2 association over the ICE-selected path, exposing the decrypted application data as an
+/// <see cref="IDatagramTransport"/> (SCTP runs on it). Created with <see cref="ConnectAsync"/> (DTLS client,
+/// which in WebRTC is the SDP answerer) or <see cref="AcceptAsync"/> (DTLS server, the offerer).
+/// BouncyCastle's handshake is blocking, so it runs on a dedicated thread; records are then sealed and
+/// opened on the caller's thread.
+/// </summary>
+public sealed class DtlsConnection : IDatagramTransport
+{
+    private readonly BcDatagramAdapter _adapter;
+    private readonly DtlsTransport _dtls;
+    private readonly Lock _recordLock = new();
+    private bool _disposed;
+
+    private DtlsConnection(BcDatagramAdapter adapter, DtlsTransport dtls, int srtpProfile, int cipherSuite, DtlsProfileKind profile)
+    {
+        _adapter = adapter;
+        _dtls = dtls;
+        SrtpProfile = srtpProfile;
+        CipherSuite = cipherSuite;
+        Profile = profile;
+        MaxDatagramSize = dtls.GetSendLimit();
+    }
+
+    /// <summary>Largest application datagram one record can carry.</summary>
+    public int MaxDatagramSize { get; }
+
+    /// <summary>The negotiated use_srtp profile (RFC 5764), 0 when none.</summary>
+    public int SrtpProfile { get; }
+
+    /// <summary>The negotiated cipher suite.</summary>
+    public int CipherSuite { get; }
+
+    /// <summary>The ClientHello profile in use (for the server: the one configured, not the peer's).</summary>
+    public DtlsProfileKind Profile { get; }
+
+    /// <summary>Runs the DTLS client handshake over <paramref name="transport"/>.</summary>
+    public static Task<DtlsConnection> ConnectAsync(IDatagramTransport transport, DtlsOptions options, CancellationToken cancellationToken = default) =>
+        HandshakeAsync(transport, options, isServer: false, cancellationToken);
+
+    /// <summary>Runs the DTLS server handshake over <paramref name="transport"/>.</summary>
+    public static Task<DtlsConnection> AcceptAsync(IDatagramTransport transport, DtlsOptions options, CancellationToken cancellationToken = default) =>
+        HandshakeAsync(transport, options, isServer: true, cancellationToken);
+
+    public ValueTask SendAsync(ReadOnlyMemory<byte> datagram, CancellationToken cancellationToken = default)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        cancellationToken.ThrowIfCancellationRequested();
+        if (datagram.Length > MaxDatagramSize)
+        {
+            throw new ArgumentException($"Datagram of {datagram.Length} bytes exceeds {MaxDatagramSize}.", nameof(datagram));
+        }
+
+        try
+        {
+            lock (_recordLock)
+            {
+                _dtls.Send(datagram.Span);
+            }
+        }
+        catch (IOException ex)
+        {
+            throw new DtlsException(DtlsError.TransportClosed, "The DTLS connection is closed.", ex);
+        }
+
+        return ValueTask.CompletedTask;
+    }
+
+    public async ValueTask<int> ReceiveAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        while (true)
+        {
+            await _adapter.WaitForDataAsync(cancellationToken).ConfigureAwait(false);
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            int n;
+            try
+            {
+                lock (_recordLock)
+                {
+                    // The datagram is already queued: this decrypts it, or answers a retransmitted final
+                    // flight, without waiting more than a millisecond.
+                    n = _dtls.Receive(buffer.Span, 1);
+                }
+            }
+            catch (IOException)
+            {
+                throw new ObjectDisposedException(nameof(DtlsConnection));
+            }
+
+            if (n >= 0)
+            {
+                return n;
+            }
+        }
+    }
+
+    public ValueTask DisposeAsync()
+    {
+        if (_disposed)
+        {
+            return ValueTask.CompletedTask;
+        }
+
+        _disposed = true;
+        try
+        {
+            lock (_recordLock)
+            {
+                _dtls.Close(); // sends close_notify, as browsers do on pc.close()
+            }
+        }
+        catch (IOException)
+        {
+        }
+
+        _adapter.Dispose();
+        return ValueTask.CompletedTask;
+    }
+
+    private static async Task<DtlsConnection> HandshakeAsync(IDatagramTransport transport, DtlsOptions options, bool isServer, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(transport);
+        ArgumentNullException.ThrowIfNull(options);
+        options.Validate();
+        var logger = options.LoggerFactory.CreateLogger("Inroad.WebRtc.Dtls");
+        var plan = options.Shape ?? DtlsShapePlan.Fixed(DtlsProfileKind.Chromium);
+        var random = options.ShapeRandom ?? SeededRandom.Fresh();
+        BcTlsCrypto crypto = options.UseNetAesGcm ? new NetAesGcmTlsCrypto() : new BcTlsCrypto(new SecureRandom());
+        var adapter = new BcDatagramAdapter(transport, plan.ClientHello.HandshakeDatagramLimit, isServer, logger);
+        string role = isServer ? "server" : "client";
+
+        WebRtcTlsClient? client = null;
+        WebRtcTlsServer? server = null;
+        Func<DtlsTransport> handshake;
+        if (isServer)
+        {
+            server = new WebRtcTlsServer(crypto, options, plan.ServerExtensionOrder, random) { AlwaysSendDowngradeSentinel = options.AlwaysSendDowngradeSentinel };
+            handshake = () => new DtlsServerProtocol().Accept(server, adapter);
+        }
+        else
+        {
+            client = new WebRtcTlsClient(crypto, options, plan.ClientHello, random);
+            var protocol = new ShapedDtlsClientProtocol(client.ExtensionOrder);
+            handshake = () => protocol.Connect(client, adapter);
+        }
+
+        using var registration = cancellationToken.Register(adapter.Close);
+        try
+        {
+            var dtls = await Task.Factory.StartNew(handshake, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default).ConfigureAwait(false);
+            adapter.FlushAndPassThrough();
+            int srtp = isServer ? server!.SelectedSrtpProfile : client!.SelectedSrtpProfile;
+            int suite = isServer ? server!.SelectedCipherSuite() : client!.SelectedCipherSuite();
+            DtlsLog.HandshakeCompleted(logger, role, suite, srtp, plan.Kind);
+            return new DtlsConnection(adapter, dtls, srtp, suite, plan.Kind);
+        }
+        catch (Exception ex) when (ex is TlsException or IOException or ObjectDisposedException)
+        {
+            adapter.FlushAndPassThrough(); // the fatal alert BouncyCastle just wrote is still in the flight buffer
+            adapter.Dispose();
+            var error = Classify(ex, adapter, client, server, cancellationToken);
+            DtlsLog.HandshakeFailed(logger, role, error.Error, ex);
+            cancellationToken.ThrowIfCancellationRequested();
+            throw error;
+        }
+    }
+
+    private static DtlsException Classify(Exception ex, BcDatagramAdapter adapter, WebRtcTlsClient? client, WebRtcTlsServer? server, CancellationToken cancellationToken)
+    {
+        short? alert = ex switch
+        {
+            TlsFatalAlertReceived received => received.AlertDescription,
+            TlsFatalAlert sent => sent.AlertDescription,
+            _ => null,
+        };
+        var error = true switch
+        {
+            _ when client?.RejectedFingerprint == true || server?.RejectedFingerprint == true => DtlsError.FingerprintMismatch,
+            _ when adapter.SawDtls13ServerHello || adapter.SawProtocolVersionAlert || adapter.ClientOnlyOffersDtls13 => DtlsError.PeerRequiresDtls13,
+            _ when ex is TlsTimeoutException || (ex is TlsFatalAlert && alert == AlertDescription.internal_error && ex.InnerException is TlsTimeoutException) => DtlsError.HandshakeTimeout,
+            _ when ex is TlsFatalAlertReceived => DtlsError.AlertReceived,
+            _ when cancellationToken.IsCancellationRequested || ex is ObjectDisposedException || (ex is not TlsException && adapter.IsClosed) => DtlsError.TransportClosed,
+            _ => DtlsError.ProtocolError,
+        };
+        string message = error switch
+        {
+            DtlsError.PeerRequiresDtls13 => "The peer requires DTLS 1.3; this stack negotiates DTLS 1.2 only.",
+            DtlsError.FingerprintMismatch => "The peer's certificate does not match its SDP fingerprint.",
+            DtlsError.HandshakeTimeout => "The DTLS handshake timed out.",
+            DtlsError.TransportClosed => "The transport closed during the DTLS handshake.",
+            _ => $"The DTLS handshake failed ({ex.Message}).",
+        };
+        return new DtlsException(error, message, ex) { AlertDescription = alert };
+    }
+}
