@@ -104,8 +104,11 @@ internal sealed partial class SctpAssociation
         InStream s = GetInStream(stream);
         bool deliverNow = single && (unordered || ssn == s.NextSsn);
 
-        // Receive window (RFC 9260 §6.2): beyond it, drop what we would have to hold; the sender retries.
-        if (!deliverNow && _fragmentBytes + _unreleasedBytes + data.Length > _options.ReceiveWindow && tsn != _cumTsn + 1)
+        // Receive window (RFC 9260 §6.2): beyond it, drop; the sender retries. The next in-sequence TSN may
+        // overrun up to twice the window while the reader keeps up, so held fragments cannot deadlock it.
+        long held = _fragmentBytes + _unreleasedBytes + data.Length;
+        if (held > _options.ReceiveWindow
+            && (tsn != _cumTsn + 1 || held > 2L * _options.ReceiveWindow || _unreleasedBytes >= _options.ReceiveWindow))
         {
             Statistics.PacketsDropped++;
             return;

@@ -65,11 +65,13 @@ internal sealed partial class SctpAssociation
         public TimeSpan Expiry;    // Never: no lifetime
     }
 
-    private sealed class OutStream
+    /// <summary>Per outgoing stream state; <see cref="Buffered"/> may be read from other threads (atomic 64-bit).</summary>
+    internal sealed class OutStream
     {
         public ushort NextSsn;
         public long Buffered;
         public long LowThreshold;
+        public long ResumeMark;
     }
 
     private int InitialCwnd => Math.Min(4 * _mtu, Math.Max(2 * _mtu, 4404));
@@ -88,7 +90,20 @@ internal sealed partial class SctpAssociation
     /// <summary>Total bytes held for sending or retransmission.</summary>
     public long QueuedBytes { get; private set; }
 
-    public void SetBufferedAmountLowThreshold(ushort stream, long threshold) => GetOutStream(stream).LowThreshold = threshold;
+    /// <summary>
+    /// The counters of an outgoing stream, created on first use. <see cref="ISctpAssociationHandler.OnBufferedAmountLow"/>
+    /// fires when its buffered amount falls to <c>LowThreshold</c> or to <c>ResumeMark</c>.
+    /// </summary>
+    public OutStream GetOutStream(ushort stream)
+    {
+        if (!_outStreams.TryGetValue(stream, out OutStream? s))
+        {
+            s = new OutStream();
+            _outStreams[stream] = s;
+        }
+
+        return s;
+    }
 
     /// <summary>
     /// Queues one message. The bytes are copied; fragments get consecutive TSNs (RFC 9260 §6.9).
@@ -142,19 +157,8 @@ internal sealed partial class SctpAssociation
             offset += length;
         }
 
-        s.Buffered += message.Length;
+        Volatile.Write(ref s.Buffered, s.Buffered + message.Length);
         QueuedBytes += message.Length;
-    }
-
-    private OutStream GetOutStream(ushort stream)
-    {
-        if (!_outStreams.TryGetValue(stream, out OutStream? s))
-        {
-            s = new OutStream();
-            _outStreams[stream] = s;
-        }
-
-        return s;
     }
 
     private void EnsureOutCapacity(int more)
@@ -296,8 +300,9 @@ internal sealed partial class SctpAssociation
         }
 
         long before = s.Buffered;
-        s.Buffered -= length;
-        if (before > s.LowThreshold && s.Buffered <= s.LowThreshold)
+        long after = before - length;
+        Volatile.Write(ref s.Buffered, after);
+        if ((before > s.LowThreshold && after <= s.LowThreshold) || (before > s.ResumeMark && after <= s.ResumeMark))
         {
             _handler.OnBufferedAmountLow(this, stream);
         }
