@@ -1,0 +1,197 @@
+using Inroad.WebRtc.Transport;
+
+namespace Inroad.WebRtc.Sctp;
+
+/// <summary>
+/// The thin driver of an <see cref="SctpAssociation"/> over an <see cref="IDatagramTransport"/>: one
+/// receive loop, one timer on the <see cref="TimeProvider"/>, and an async gate that serialises every
+/// call into the association (guarded by <c>_gate</c>: the association, the send buffer).
+/// </summary>
+internal sealed class SctpConnection : IAsyncDisposable
+{
+    private readonly IDatagramTransport _transport;
+    private readonly TimeProvider _time;
+    private readonly long _start;
+    private readonly SemaphoreSlim _gate = new(1, 1);
+    private readonly byte[] _sendBuffer;
+    private readonly CancellationTokenSource _stop = new();
+    private readonly ITimer _timer;
+    private TimeSpan _timerDue = TimeSpan.MaxValue; // guarded by _gate
+    private Task? _receiveLoop;
+    private int _disposed;
+
+    public SctpConnection(IDatagramTransport transport, SctpOptions options, ISctpAssociationHandler handler, TimeProvider? timeProvider = null)
+    {
+        options.Validate();
+        if (transport.MaxDatagramSize < options.Mtu)
+        {
+            throw new ArgumentException($"Transport datagrams ({transport.MaxDatagramSize}) are smaller than the SCTP MTU ({options.Mtu}).", nameof(transport));
+        }
+
+        _transport = transport;
+        _time = timeProvider ?? TimeProvider.System;
+        _start = _time.GetTimestamp();
+        _sendBuffer = new byte[options.Mtu];
+        Association = new SctpAssociation(options, handler);
+        _timer = _time.CreateTimer(static s => ((SctpConnection)s!).OnTimer(), this, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
+    }
+
+    /// <summary>The engine; touch it only inside <see cref="RunAsync"/> or from handler callbacks.</summary>
+    public SctpAssociation Association { get; }
+
+    private TimeSpan Now => _time.GetElapsedTime(_start);
+
+    /// <summary>Starts the receive loop and sends INIT.</summary>
+    public Task StartAsync(CancellationToken cancellationToken = default)
+    {
+        _receiveLoop = Task.Run(ReceiveLoopAsync, CancellationToken.None);
+        return RunAsync(static (a, now) => a.Connect(now), cancellationToken);
+    }
+
+    /// <summary>Runs <paramref name="action"/> on the association under the gate, then sends what it produced.</summary>
+    public async Task RunAsync(Action<SctpAssociation, TimeSpan> action, CancellationToken cancellationToken = default)
+    {
+        await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            action(Association, Now);
+            await FlushLockedAsync().ConfigureAwait(false);
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
+    /// <summary>As <see cref="RunAsync"/>, with a state argument so hot callers need not allocate a closure.</summary>
+    public async Task RunAsync<TState>(Action<SctpAssociation, TimeSpan, TState> action, TState state, CancellationToken cancellationToken = default)
+    {
+        await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            action(Association, Now, state);
+            await FlushLockedAsync().ConfigureAwait(false);
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
+    private async Task FlushLockedAsync()
+    {
+        TimeSpan now = Now;
+        while (Association.TryWritePacket(_sendBuffer, now, out int length))
+        {
+            try
+            {
+                await _transport.SendAsync(_sendBuffer.AsMemory(0, length)).ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is ObjectDisposedException or OperationCanceledException or IOException or System.Net.Sockets.SocketException)
+            {
+                // The path is gone; the association times out or is closed by its owner.
+                break;
+            }
+        }
+
+        TimeSpan due = Association.NextDeadline;
+        if (due != _timerDue)
+        {
+            _timerDue = due;
+            if (due == TimeSpan.MaxValue)
+            {
+                _timer.Change(Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
+            }
+            else
+            {
+                TimeSpan wait = due - now;
+                _timer.Change(wait < TimeSpan.Zero ? TimeSpan.Zero : wait, Timeout.InfiniteTimeSpan);
+            }
+        }
+    }
+
+    private void OnTimer() => _ = OnTimerAsync();
+
+    private async Task OnTimerAsync()
+    {
+        try
+        {
+            await _gate.WaitAsync(_stop.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+            return;
+        }
+
+        try
+        {
+            _timerDue = TimeSpan.MaxValue;
+            Association.HandleTimeout(Now);
+            await FlushLockedAsync().ConfigureAwait(false);
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
+    private async Task ReceiveLoopAsync()
+    {
+        byte[] buffer = new byte[65536];
+        CancellationToken token = _stop.Token;
+        while (!token.IsCancellationRequested)
+        {
+            int length;
+            try
+            {
+                length = await _transport.ReceiveAsync(buffer, token).ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is ObjectDisposedException or OperationCanceledException or IOException or System.Net.Sockets.SocketException)
+            {
+                return;
+            }
+
+            try
+            {
+                await _gate.WaitAsync(token).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                return;
+            }
+
+            try
+            {
+                Association.HandlePacket(buffer.AsSpan(0, length), Now);
+                await FlushLockedAsync().ConfigureAwait(false);
+            }
+            finally
+            {
+                _gate.Release();
+            }
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+        {
+            return;
+        }
+
+        await _stop.CancelAsync().ConfigureAwait(false);
+        await _timer.DisposeAsync().ConfigureAwait(false);
+        if (_receiveLoop is not null)
+        {
+            try
+            {
+                await _receiveLoop.ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+            }
+        }
+
+        _stop.Dispose();
+    }
+}

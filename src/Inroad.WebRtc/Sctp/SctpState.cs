@@ -1,0 +1,14 @@
+namespace Inroad.WebRtc.Sctp;
+
+/// <summary>Association states (RFC 9260 §4).</summary>
+internal enum SctpState
+{
+    Closed,
+    CookieWait,
+    CookieEchoed,
+    Established,
+    ShutdownPending,
+    ShutdownSent,
+    ShutdownReceived,
+    ShutdownAckSent,
+}
