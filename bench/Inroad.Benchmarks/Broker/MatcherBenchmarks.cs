@@ -1,0 +1,65 @@
+using System.Net;
+using BenchmarkDotNet.Attributes;
+using Inroad.Broker.Matching;
+using Inroad.Protocol;
+
+namespace Inroad.Benchmarks.Broker;
+
+/// <summary>
+/// Matcher cost with 1 M and 5 M queued announcements: one offer matched against the queue head plus one
+/// announcement queued to keep the depth constant, per operation. Setup prints retained bytes per queued
+/// announcement (matcher slot + ticket + per-IP limiter state, every announcement from its own IP).
+/// </summary>
+[MemoryDiagnoser]
+public class MatcherBenchmarks
+{
+    private const int Compartments = 8;
+    private static readonly Id32[] Ids = Enumerable.Range(1, Compartments).Select(i => Id32.NewRandom()).ToArray();
+
+    private Matcher _matcher = null!;
+    private long _now;
+    private int _next;
+
+    [Params(1_000_000, 5_000_000)]
+    public int Queued { get; set; }
+
+    [GlobalSetup]
+    public void Setup()
+    {
+        long before = GC.GetTotalMemory(forceFullCollection: true);
+        _matcher = NewMatcher();
+        _now = 1_000;
+        for (_next = 0; _next < Queued; _next++)
+        {
+            _ = _matcher.Announce(NewAnnouncement(_next, _now), _now);
+        }
+
+        long after = GC.GetTotalMemory(forceFullCollection: true);
+        Console.WriteLine($"// {Queued} queued: {(after - before) / (double)Queued:F1} bytes per queued announcement (retained, incl. ticket and per-IP state)");
+    }
+
+    /// <summary>An offer matched against a full queue, then one announcement queued to keep the depth.</summary>
+    [Benchmark]
+    public bool MatchThenReplenish()
+    {
+        var offer = new OfferTicket(CompartmentKind.Common, [Ids[_next % Compartments]], NatTraversalClass.StrictlyLimited, 1, false, GeoKey.From("IR", 1), Key(int.MaxValue - (_next % 1_000_000)), _now + 10_000);
+        _ = _matcher.Offer(offer, _now);
+        _ = _matcher.Announce(NewAnnouncement(_next++, _now), _now);
+        ProxyMatch? match = offer.Task.Result;
+        return match is not null && _matcher.RemovePendingAnswer(match.ConnectionId);
+    }
+
+    internal static Matcher NewMatcher() => new(new MatcherOptions
+    {
+        MaxAnnouncements = 10_000_000,
+        MaxRateLimitEntries = 20_000_000,
+        OfferRateQuantity = int.MaxValue,
+        OfferLimitEntryCount = int.MaxValue,
+    });
+
+    internal static AnnouncementTicket NewAnnouncement(int i, long now) =>
+        new(Id32.NewRandom(), new CompartmentKey(CompartmentKind.Common, Ids[i % Compartments]), false, (NatTraversalClass)(i % 3), 1, GeoKey.From("DE", 3320), Key(i), now + 120_000_000);
+
+    internal static RateLimitKey Key(int i) =>
+        RateLimitKey.From(new IPAddress([(byte)(1 + ((i >> 24) & 0x7F)), (byte)(i >> 16), (byte)(i >> 8), (byte)i]));
+}

@@ -1,0 +1,65 @@
+using Inroad.Protocol;
+
+namespace Inroad.Broker.Matching;
+
+/// <summary>
+/// One proxy announcement waiting in the matcher. Completes with the <see cref="ProxyMatch"/> or with
+/// null when it expired or was cancelled. The hot fields the matcher probes live in its slab slot, not
+/// here, so a probe touches no extra cache line.
+/// </summary>
+internal sealed class AnnouncementTicket : TaskCompletionSource<ProxyMatch?>
+{
+    /// <summary>Creates a ticket; <paramref name="payload"/> is the caller's (metrics, addresses).</summary>
+    public AnnouncementTicket(
+        Id32 proxyId,
+        CompartmentKey compartment,
+        bool isPriority,
+        NatTraversalClass natClass,
+        int protocolVersion,
+        GeoKey geo,
+        RateLimitKey ip,
+        long deadlineMs,
+        object? payload = null)
+        : base(TaskCreationOptions.RunContinuationsAsynchronously)
+    {
+        ProxyId = proxyId;
+        Compartment = compartment;
+        IsPriority = isPriority && compartment.Kind == CompartmentKind.Common;
+        NatClass = natClass;
+        ProtocolVersion = (byte)Math.Clamp(protocolVersion, 0, 255);
+        Geo = geo;
+        Ip = ip;
+        DeadlineMs = deadlineMs;
+        Payload = payload;
+    }
+
+    /// <summary>The proxy's ID (its static public key); only this proxy may answer the match.</summary>
+    public Id32 ProxyId { get; }
+
+    /// <summary>The one compartment this announcement is queued in.</summary>
+    public CompartmentKey Compartment { get; }
+
+    /// <summary>Queued in the priority-common queue (never for personal compartments).</summary>
+    public bool IsPriority { get; }
+
+    /// <summary>The proxy's effective NAT traversal class.</summary>
+    public NatTraversalClass NatClass { get; }
+
+    /// <summary>The proxy's API protocol version.</summary>
+    public byte ProtocolVersion { get; }
+
+    /// <summary>The proxy's GeoIP.</summary>
+    public GeoKey Geo { get; }
+
+    /// <summary>The proxy's rate-limit key.</summary>
+    public RateLimitKey Ip { get; }
+
+    /// <summary>When the long poll ends (milliseconds on the matcher's clock).</summary>
+    public long DeadlineMs { get; }
+
+    /// <summary>The caller's data.</summary>
+    public object? Payload { get; }
+
+    // Slab slot while queued, else -1. Guarded by the matcher's lock.
+    internal int Slot { get; set; } = -1;
+}
