@@ -1,4 +1,5 @@
 using System.Buffers.Binary;
+using Inroad.Testing;
 using Inroad.Tunnel;
 
 namespace Inroad.Tests.Tunnel;

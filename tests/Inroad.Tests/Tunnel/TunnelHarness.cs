@@ -3,13 +3,17 @@ using System.Net.Sockets;
 using System.Text;
 using Inroad.Client.LocalProxy;
 using Inroad.Server;
+using Inroad.Sessions.Keys;
+using Inroad.Sessions.Obfuscation;
+using Inroad.Sessions.Streams;
+using Inroad.Testing;
 using Inroad.Tunnel;
 
 namespace Inroad.Tests.Tunnel;
 
 /// <summary>
-/// Local proxy → tunnel multiplexer over real loopback TCP → server stream service → real targets.
-/// Stands in for the WebRTC path, which other tests cover.
+/// Local proxy → tunnel multiplexer → secure tunnel stream over real loopback TCP → server stream
+/// service → real targets. Loopback TCP stands in for the WebRTC path, which other tests cover.
 /// </summary>
 internal sealed class TunnelHarness : IAsyncDisposable
 {
@@ -31,8 +35,13 @@ internal sealed class TunnelHarness : IAsyncDisposable
     public static async Task<TunnelHarness> StartAsync(TargetPolicy policy, CancellationToken ct)
     {
         var (c, s) = await LoopbackPair.CreateAsync(ct);
-        MuxSession client = MuxSession.StartClient(c);
-        MuxSession server = MuxSession.StartServer(s);
+        var key = SessionPrivateKey.Generate();
+        var secret = ObfuscationSecret.Generate();
+        Task<SecureTunnelStream?> accepting = new SecureTunnelServer(key, secret).AcceptAsync(s, ct);
+        SecureTunnelStream clientChannel = await SecureTunnelStream.ConnectAsync(c, key.PublicKey, secret, cancellationToken: ct);
+        SecureTunnelStream serverChannel = await accepting ?? throw new InvalidOperationException("handshake refused");
+        MuxSession client = MuxSession.StartClient(clientChannel);
+        MuxSession server = MuxSession.StartServer(serverChannel);
         LocalProxyServer proxy = LocalProxyServer.Start(
             new LocalProxyOptions(),
             async (target, token) => await client.OpenStreamAsync(target, token));

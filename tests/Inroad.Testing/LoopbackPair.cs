@@ -1,10 +1,10 @@
 using System.Net;
 using System.Net.Sockets;
 
-namespace Inroad.Tests.Tunnel;
+namespace Inroad.Testing;
 
 /// <summary>Two ends of a real loopback TCP connection.</summary>
-internal static class LoopbackPair
+public static class LoopbackPair
 {
     public static async Task<(NetworkStream Client, NetworkStream Server)> CreateAsync(CancellationToken cancellationToken)
     {
