@@ -1,0 +1,124 @@
+using System.Net;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace Inroad.Nat.PortMapping;
+
+/// <summary>
+/// Finds which port-mapping protocols the default gateway speaks (PCP, NAT-PMP, UPnP-IGD, probed at once) and
+/// maps UDP ports with the best one. Each mapping gets its own protocol client, so leases are independent.
+/// </summary>
+public sealed partial class PortMapper
+{
+    private readonly PortMapperOptions _options;
+    private readonly ILogger _logger;
+
+    /// <summary>Creates a mapper; validates <paramref name="options"/>.</summary>
+    public PortMapper(PortMapperOptions? options = null)
+    {
+        _options = options ?? new PortMapperOptions();
+        _options.Validate();
+        _logger = _options.LoggerFactory?.CreateLogger("Inroad.Nat.PortMapping") ?? NullLogger.Instance;
+    }
+
+    /// <summary>The gateway in use (configured or from the routing table), or null.</summary>
+    public IPAddress? Gateway => _options.Gateway ?? DefaultGateway.Find();
+
+    /// <summary>Asks the gateway every enabled protocol concurrently; never throws on network trouble.</summary>
+    public async Task<PortMappingProbeResult> ProbeAsync(CancellationToken ct = default)
+    {
+        IPAddress? gateway = Gateway;
+        if (gateway is null)
+        {
+            return new PortMappingProbeResult(null, []);
+        }
+
+        PortMappingProtocol[] order = [PortMappingProtocol.Pcp, PortMappingProtocol.NatPmp, PortMappingProtocol.UpnpIgd];
+        Task<bool>[] probes = order.Select(p => ProbeOneAsync(p, gateway, ct)).ToArray();
+        bool[] answers = await Task.WhenAll(probes).ConfigureAwait(false);
+        return new PortMappingProbeResult(gateway, order.Where((_, i) => answers[i]).ToArray());
+    }
+
+    /// <summary>Maps <paramref name="internalPort"/> (UDP) with the first protocol that works, probing first.</summary>
+    public async Task<PortMappingLease> MapUdpAsync(int internalPort, CancellationToken ct = default)
+    {
+        PortMappingProbeResult probe = await ProbeAsync(ct).ConfigureAwait(false);
+        NatException? last = null;
+        foreach (PortMappingProtocol protocol in probe.Available)
+        {
+            try
+            {
+                return await MapUdpAsync(internalPort, protocol, ct).ConfigureAwait(false);
+            }
+            catch (NatException ex)
+            {
+                last = ex;
+                LogProtocolFailed(_logger, protocol, ex.Message);
+            }
+        }
+
+        throw last ?? new NatException(NatError.NotAvailable, "No port-mapping protocol is available on the gateway.");
+    }
+
+    /// <summary>Maps <paramref name="internalPort"/> (UDP) with <paramref name="protocol"/>.</summary>
+    public async Task<PortMappingLease> MapUdpAsync(int internalPort, PortMappingProtocol protocol, CancellationToken ct = default)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(internalPort, 1);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(internalPort, 65535);
+        IPAddress gateway = Gateway ?? throw new NatException(NatError.NotAvailable, "No default gateway.");
+        IMappingProtocolClient client = Create(protocol, gateway);
+        try
+        {
+            (IPEndPoint external, TimeSpan lifetime) = await client.MapUdpAsync((ushort)internalPort, (ushort)internalPort, _options.RequestedLifetime, ct).ConfigureAwait(false);
+            LogMapped(_logger, protocol, internalPort, external, (int)lifetime.TotalSeconds);
+            return new PortMappingLease(client, _options, _logger, (ushort)internalPort, external, lifetime);
+        }
+        catch
+        {
+            await client.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
+    }
+
+    private async Task<bool> ProbeOneAsync(PortMappingProtocol protocol, IPAddress gateway, CancellationToken ct)
+    {
+        bool enabled = protocol switch
+        {
+            PortMappingProtocol.Pcp => _options.EnablePcp,
+            PortMappingProtocol.NatPmp => _options.EnableNatPmp,
+            _ => _options.EnableUpnp,
+        };
+        if (!enabled)
+        {
+            return false;
+        }
+
+        try
+        {
+            IMappingProtocolClient client = Create(protocol, gateway);
+            await using (client.ConfigureAwait(false))
+            {
+                return await client.ProbeAsync(ct).ConfigureAwait(false);
+            }
+        }
+        catch (NatException ex)
+        {
+            LogProtocolFailed(_logger, protocol, ex.Message);
+            return false;
+        }
+    }
+
+    private IMappingProtocolClient Create(PortMappingProtocol protocol, IPAddress gateway) => protocol switch
+    {
+        PortMappingProtocol.Pcp => new PcpClient(_options, gateway, _logger),
+        PortMappingProtocol.NatPmp => new NatPmpClient(_options, gateway, _logger),
+        PortMappingProtocol.UpnpIgd => new UpnpClient(_options, gateway, _logger),
+        _ => throw new ArgumentOutOfRangeException(nameof(protocol)),
+    };
+
+    [LoggerMessage(EventId = 731, Level = LogLevel.Debug, Message = "Port mapping: {Protocol} failed: {Error}")]
+    private static partial void LogProtocolFailed(ILogger logger, PortMappingProtocol protocol, string error);
+
+    [LoggerMessage(EventId = 732, Level = LogLevel.Information, Message = "Port mapping: {Protocol} maps UDP {InternalPort} to {External} for {Lifetime} s")]
+    private static partial void LogMapped(ILogger logger, PortMappingProtocol protocol, int internalPort, IPEndPoint external, int lifetime);
+}

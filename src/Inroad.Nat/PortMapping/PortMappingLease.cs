@@ -1,0 +1,143 @@
+using System.Net;
+using Microsoft.Extensions.Logging;
+
+namespace Inroad.Nat.PortMapping;
+
+/// <summary>
+/// A live UDP port mapping. It renews itself at half its lifetime (and at once when a PCP server shows it lost
+/// state), and deletes the mapping when disposed. <see cref="ExternalEndPoint"/> is what ICE advertises as an
+/// injected host candidate.
+/// </summary>
+public sealed partial class PortMappingLease : IAsyncDisposable
+{
+    private readonly IMappingProtocolClient _client;
+    private readonly PortMapperOptions _options;
+    private readonly ILogger _logger;
+    private readonly CancellationTokenSource _closed = new();
+    private readonly SemaphoreSlim _renewing = new(1, 1);
+    private ITimer? _timer;
+    private volatile IPEndPoint _external;
+
+    internal PortMappingLease(IMappingProtocolClient client, PortMapperOptions options, ILogger logger, ushort internalPort, IPEndPoint external, TimeSpan lifetime)
+    {
+        _client = client;
+        _options = options;
+        _logger = logger;
+        InternalPort = internalPort;
+        _external = external;
+        Lifetime = lifetime;
+        Schedule(lifetime / 2);
+        if (client is PcpClient pcp)
+        {
+            pcp.ServerLostState += () => Schedule(TimeSpan.Zero);
+        }
+    }
+
+    /// <summary>The protocol that made the mapping.</summary>
+    public PortMappingProtocol Protocol => _client.Protocol;
+
+    /// <summary>The local UDP port mapped.</summary>
+    public int InternalPort { get; }
+
+    /// <summary>The public address and port that reach <see cref="InternalPort"/>.</summary>
+    public IPEndPoint ExternalEndPoint => _external;
+
+    /// <summary>The lifetime the gateway granted last.</summary>
+    public TimeSpan Lifetime { get; private set; }
+
+    /// <summary>Number of successful renewals.</summary>
+    public int Renewals { get; private set; }
+
+    /// <summary>Raised after a renewal changed the external endpoint.</summary>
+    public event Action<IPEndPoint>? ExternalEndPointChanged;
+
+    /// <summary>Renews now (also done automatically).</summary>
+    public async Task RenewAsync(CancellationToken ct)
+    {
+        await _renewing.WaitAsync(ct).ConfigureAwait(false);
+        try
+        {
+            (IPEndPoint external, TimeSpan lifetime) = await _client.MapUdpAsync((ushort)InternalPort, (ushort)_external.Port, _options.RequestedLifetime, ct).ConfigureAwait(false);
+            Lifetime = lifetime;
+            Renewals++;
+            if (!external.Equals(_external))
+            {
+                _external = external;
+                ExternalEndPointChanged?.Invoke(external);
+            }
+
+            Schedule(lifetime / 2);
+        }
+        finally
+        {
+            _renewing.Release();
+        }
+    }
+
+    /// <summary>Stops renewing and deletes the mapping (best effort, bounded by the probe timeout).</summary>
+    public async ValueTask DisposeAsync()
+    {
+        if (_closed.IsCancellationRequested)
+        {
+            return;
+        }
+
+        await _closed.CancelAsync().ConfigureAwait(false);
+        if (_timer is not null)
+        {
+            await _timer.DisposeAsync().ConfigureAwait(false);
+        }
+
+        try
+        {
+            await _renewing.WaitAsync().ConfigureAwait(false);
+            using var cts = new CancellationTokenSource(_options.ProbeTimeout * 2);
+            await _client.DeleteUdpAsync((ushort)InternalPort, (ushort)_external.Port, cts.Token).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is NatException or OperationCanceledException)
+        {
+            LogDeleteFailed(_logger, Protocol, ex.Message);
+        }
+        finally
+        {
+            await _client.DisposeAsync().ConfigureAwait(false);
+            _closed.Dispose();
+        }
+    }
+
+    private void Schedule(TimeSpan due)
+    {
+        if (_closed.IsCancellationRequested)
+        {
+            return;
+        }
+
+        ITimer? old = _timer;
+        _timer = _options.TimeProvider.CreateTimer(_ => _ = RenewInBackgroundAsync(), null, due, Timeout.InfiniteTimeSpan);
+        old?.Dispose();
+    }
+
+    private async Task RenewInBackgroundAsync()
+    {
+        try
+        {
+            await RenewAsync(_closed.Token).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is NatException or OperationCanceledException or ObjectDisposedException)
+        {
+            if (_closed.IsCancellationRequested)
+            {
+                return;
+            }
+
+            LogRenewFailed(_logger, Protocol, ex.Message);
+            Schedule(TimeSpan.FromSeconds(Math.Clamp(Lifetime.TotalSeconds / 8, 5, 60)));
+        }
+    }
+
+    [LoggerMessage(EventId = 721, Level = LogLevel.Warning, Message = "Port mapping ({Protocol}): renewal failed, retrying: {Error}")]
+    private static partial void LogRenewFailed(ILogger logger, PortMappingProtocol protocol, string error);
+
+    [LoggerMessage(EventId = 722, Level = LogLevel.Debug, Message = "Port mapping ({Protocol}): delete failed: {Error}")]
+    private static partial void LogDeleteFailed(ILogger logger, PortMappingProtocol protocol, string error);
+}
