@@ -47,10 +47,7 @@ internal static class RoleCommands
 
     public static Command Netcheck()
     {
-        var command = new Command("netcheck", "Report local and public addresses, NAT mapping/filtering, port-mapping protocols and STUN round-trip times.");
-        command.Options.Add(new Option<string>("--stun") { Description = "STUN server host:port (RFC 5780 capable). Defaults to the embedded configuration's." });
-        command.Options.Add(new Option<bool>("--json") { Description = "Print one JSON object instead of a table." });
-        return NotYet(command, "netcheck", 7);
+        return NetcheckCommand.Create();
     }
 
     public static Command Keygen()

@@ -10,6 +10,7 @@ public sealed class LabProcess : IAsyncDisposable
     private readonly StringBuilder _stdout = new();
     private readonly StringBuilder _stderr = new();
     private readonly object _gate = new();
+    private int _disposed;
 
     internal LabProcess(ProcessStartInfo info)
     {
@@ -125,6 +126,11 @@ public sealed class LabProcess : IAsyncDisposable
     /// <inheritdoc/>
     public async ValueTask DisposeAsync()
     {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+        {
+            return;
+        }
+
         Kill();
         using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(5));
         try

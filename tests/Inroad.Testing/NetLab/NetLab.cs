@@ -115,8 +115,20 @@ public sealed class NetLab : IAsyncDisposable
     /// <summary>Runs a command in <paramref name="host"/>'s namespace and waits for it (killed at <paramref name="timeout"/>).</summary>
     public async Task<ProcessResult> ExecAsync(string host, IEnumerable<string> command, TimeSpan timeout, CancellationToken ct)
     {
-        await using LabProcess p = Start(host, command);
-        return await p.WaitAsync(timeout, ct).ConfigureAwait(false);
+        LabProcess p = Start(host, command);
+        try
+        {
+            return await p.WaitAsync(timeout, ct).ConfigureAwait(false);
+        }
+        finally
+        {
+            lock (_processes)
+            {
+                _processes.Remove(p);
+            }
+
+            await p.DisposeAsync().ConfigureAwait(false);
+        }
     }
 
     /// <summary>Starts a background command in <paramref name="host"/>'s namespace; it is killed when the lab is disposed.</summary>
