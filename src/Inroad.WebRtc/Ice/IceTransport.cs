@@ -1,0 +1,572 @@
+using System.Net;
+using System.Net.Sockets;
+using System.Threading.Channels;
+using Inroad.WebRtc.Stun;
+using Inroad.WebRtc.Transport;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace Inroad.WebRtc.Ice;
+
+/// <summary>
+/// The real-socket driver of <see cref="IceAgent"/>: one UDP socket per peer connection, demultiplexed by first
+/// byte (RFC 7983). STUN goes to the gathering client and the agent; DTLS from a validated remote goes to
+/// <see cref="DatagramTransport"/>, the selected pair as an <see cref="IDatagramTransport"/>; anything else
+/// (and DTLS from strangers, probe-answers.md §1–2) is dropped in silence. All agent calls happen under one lock.
+/// </summary>
+internal sealed partial class IceTransport : IAsyncDisposable
+{
+    private static readonly IPAddress RouteProbeV4 = IPAddress.Parse("198.51.100.1");
+    private static readonly IPAddress RouteProbeV6 = IPAddress.Parse("2001:db8::1");
+
+    private readonly IceTransportOptions _options;
+    private readonly Socket _socket;
+    private readonly IceAgent _agent; // guarded by _lock
+    private readonly Lock _lock = new();
+    private readonly TimeProvider _time;
+    private readonly long _epoch;
+    private readonly ILogger _logger;
+    private readonly CancellationTokenSource _closed = new();
+    private readonly Channel<byte[]> _dtls = Channel.CreateBounded<byte[]>(new BoundedChannelOptions(256) { FullMode = BoundedChannelFullMode.DropWrite, SingleReader = true });
+    private readonly TaskCompletionSource _connected = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly SelectedPairTransport _transport;
+    private StunClient? _gatherer;
+    private CancellationTokenSource? _sleep; // guarded by _lock
+    private Task? _receiveLoop;
+    private Task? _timerLoop;
+    private IceConnectionState _lastState;
+    private long _droppedDatagrams;
+
+    private IceTransport(IceTransportOptions options, Socket socket, ILogger logger)
+    {
+        _options = options;
+        _socket = socket;
+        _time = options.TimeProvider;
+        _epoch = _time.GetTimestamp();
+        _logger = logger;
+        _agent = new IceAgent(options.Agent);
+        _transport = new SelectedPairTransport(this);
+    }
+
+    /// <summary>Raised (outside the lock, on a pool thread) when the agent's state changes.</summary>
+    public event Action<IceConnectionState>? StateChanged;
+
+    public IceCredentials LocalCredentials => _agent.LocalCredentials;
+
+    public IPEndPoint LocalEndPoint => (IPEndPoint)_socket.LocalEndPoint!;
+
+    /// <summary>Candidates to advertise (host, server-reflexive, injected), in priority order.</summary>
+    public IReadOnlyList<IceCandidate> LocalCandidates { get; private set; } = [];
+
+    /// <summary>How long host + server-reflexive gathering took.</summary>
+    public TimeSpan GatheringTime { get; private set; }
+
+    public IceConnectionState State
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _agent.State;
+            }
+        }
+    }
+
+    public IceRole Role
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _agent.Role;
+            }
+        }
+    }
+
+    /// <summary>Time from <see cref="ConnectAsync"/> to the first selected pair.</summary>
+    public TimeSpan? TimeToConnected
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _agent.TimeToConnected;
+            }
+        }
+    }
+
+    public IPEndPoint? SelectedRemote
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _agent.SelectedPair?.RemoteEndPoint;
+            }
+        }
+    }
+
+    /// <summary>Datagrams dropped by the demux (not STUN, DTLS from a stranger, or the DTLS queue full).</summary>
+    public long DroppedDatagrams => Interlocked.Read(ref _droppedDatagrams);
+
+    /// <summary>The selected pair for DTLS (valid once <see cref="ConnectAsync"/> completed).</summary>
+    public IDatagramTransport DatagramTransport => _transport;
+
+    /// <summary>Binds the socket and gathers host, server-reflexive and injected candidates.</summary>
+    public static async Task<IceTransport> CreateAsync(IceTransportOptions options, ILogger? logger = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        options.Validate();
+        Socket socket = options.Socket ?? Bind(options);
+        var transport = new IceTransport(options, socket, logger ?? NullLogger.Instance);
+        try
+        {
+            await transport.GatherAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch
+        {
+            await transport.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
+
+        return transport;
+    }
+
+    /// <summary>
+    /// Takes the remote description's credentials and candidates, runs the checks, and completes when a pair is
+    /// selected. Throws <see cref="IceException"/> when ICE fails.
+    /// </summary>
+    public async Task ConnectAsync(IceCredentials remote, IEnumerable<IceCandidate> remoteCandidates, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(remote);
+        ArgumentNullException.ThrowIfNull(remoteCandidates);
+        lock (_lock)
+        {
+            _agent.SetRemoteCredentials(remote.Ufrag, remote.Password);
+            foreach (IceCandidate c in remoteCandidates)
+            {
+                _agent.AddRemoteCandidate(c);
+            }
+
+            _agent.Start(Now);
+        }
+
+        AfterAgentCall();
+        await _connected.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (_closed.IsCancellationRequested)
+        {
+            return;
+        }
+
+        lock (_lock)
+        {
+            _agent.Close();
+        }
+
+        await _closed.CancelAsync().ConfigureAwait(false);
+        _connected.TrySetException(new IceException(IceError.Closed, "The ICE transport was closed."));
+        _dtls.Writer.TryComplete();
+        _socket.Dispose();
+        if (_gatherer is not null)
+        {
+            await _gatherer.DisposeAsync().ConfigureAwait(false);
+        }
+
+        foreach (Task? t in new[] { _receiveLoop, _timerLoop })
+        {
+            if (t is not null)
+            {
+                await t.ConfigureAwait(false);
+            }
+        }
+
+        RaiseStateChanged();
+    }
+
+    private TimeSpan Now => _time.GetElapsedTime(_epoch);
+
+    private static Socket Bind(IceTransportOptions options)
+    {
+        bool v6 = options.UseIPv6 && Socket.OSSupportsIPv6 && (options.HostAddresses is null || options.HostAddresses.Any(a => a.AddressFamily == AddressFamily.InterNetworkV6));
+        Socket socket;
+        if (v6)
+        {
+            socket = new Socket(AddressFamily.InterNetworkV6, SocketType.Dgram, ProtocolType.Udp) { DualMode = options.UseIPv4 };
+            socket.Bind(new IPEndPoint(IPAddress.IPv6Any, options.Port));
+        }
+        else
+        {
+            socket = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
+            socket.Bind(new IPEndPoint(IPAddress.Any, options.Port));
+        }
+
+        return socket;
+    }
+
+    private async Task GatherAsync(CancellationToken cancellationToken)
+    {
+        long start = _time.GetTimestamp();
+        int port = LocalEndPoint.Port;
+        var hosts = new List<IPAddress>();
+        foreach (IPAddress a in _options.HostAddresses ?? RouteAddresses())
+        {
+            if (CanUse(a.AddressFamily) && !hosts.Contains(a) && (!IPAddress.IsLoopback(a) || _options.IncludeLoopback || _options.HostAddresses is not null))
+            {
+                hosts.Add(a);
+            }
+        }
+
+        if (_options.IncludeLoopback && _options.HostAddresses is null)
+        {
+            foreach (IPAddress lo in new[] { IPAddress.Loopback, IPAddress.IPv6Loopback })
+            {
+                if (CanUse(lo.AddressFamily) && !hosts.Contains(lo))
+                {
+                    hosts.Add(lo);
+                }
+            }
+        }
+
+        var candidates = new List<(IceCandidate Candidate, bool IsBase)>();
+        int preference = IceCandidate.DefaultLocalPreference;
+        foreach (IPAddress h in hosts)
+        {
+            candidates.Add((IceCandidate.CreateLocal(IceCandidateType.Host, new IPEndPoint(h, port), h, preference--), true));
+        }
+
+        foreach (IPEndPoint injected in _options.InjectedCandidates)
+        {
+            IPAddress baseAddress = hosts.Find(h => h.AddressFamily == injected.AddressFamily) ?? injected.Address;
+            candidates.Add((IceCandidate.CreateLocal(IceCandidateType.Host, injected, baseAddress, preference--), false));
+        }
+
+        _receiveLoop = Task.Run(ReceiveLoopAsync);
+        _timerLoop = Task.Run(TimerLoopAsync);
+        if (_options.StunServers.Count > 0)
+        {
+            _gatherer = new StunClient(
+                async (d, to, ct) => await _socket.SendToAsync(d, SocketFlags.None, to, ct).ConfigureAwait(false),
+                new StunClientOptions { InitialRto = TimeSpan.FromMilliseconds(250), MaxSends = 3, LastWaitMultiplier = 4, TimeProvider = _time });
+            using var cts = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            cts.CancelAfter(_options.GatheringTimeout);
+            var servers = _options.StunServers.Where(s => CanUse(s.AddressFamily) && hosts.Exists(h => h.AddressFamily == s.AddressFamily)).ToList();
+            IPEndPoint?[] mapped = await Task.WhenAll(servers.Select(s => MapAsync(s, cts.Token))).ConfigureAwait(false);
+            cancellationToken.ThrowIfCancellationRequested();
+            for (int i = 0; i < servers.Count; i++)
+            {
+                if (mapped[i] is not { } m || candidates.Exists(c => c.Candidate.EndPoint.Equals(m)))
+                {
+                    continue;
+                }
+
+                IPAddress baseAddress = hosts.Find(h => h.AddressFamily == m.AddressFamily)!;
+                candidates.Add((IceCandidate.CreateLocal(IceCandidateType.ServerReflexive, m, baseAddress, IceCandidate.DefaultLocalPreference, new IPEndPoint(baseAddress, port)), false));
+            }
+        }
+
+        if (!candidates.Exists(c => c.IsBase))
+        {
+            throw new IceException(IceError.NoCandidates, "No usable host address for ICE.");
+        }
+
+        lock (_lock)
+        {
+            foreach ((IceCandidate c, bool isBase) in candidates.OrderByDescending(c => c.Candidate.Priority))
+            {
+                _agent.AddLocalCandidate(c, isBase);
+            }
+
+            LocalCandidates = _agent.LocalCandidates.ToArray();
+        }
+
+        GatheringTime = _time.GetElapsedTime(start);
+        LogGathered(_logger, LocalCandidates.Count, GatheringTime.TotalMilliseconds);
+    }
+
+    private async Task<IPEndPoint?> MapAsync(IPEndPoint server, CancellationToken cancellationToken)
+    {
+        try
+        {
+            StunResponse r = await _gatherer!.BindAsync(server, cancellationToken).ConfigureAwait(false);
+            return r.IsSuccess && r.MappedAddress is { } m ? IceAgent.Normalize(m) : null;
+        }
+        catch (Exception ex) when (ex is StunException or OperationCanceledException)
+        {
+            LogNoReflexive(_logger, server.ToString(), ex.Message);
+            return null;
+        }
+    }
+
+    private bool CanUse(AddressFamily family) =>
+        (family == AddressFamily.InterNetwork && _options.UseIPv4 && (_socket.AddressFamily == AddressFamily.InterNetwork || _socket.DualMode))
+        || (family == AddressFamily.InterNetworkV6 && _options.UseIPv6 && _socket.AddressFamily == AddressFamily.InterNetworkV6);
+
+    /// <summary>The source address the OS would use towards a documentation address (connect() on UDP sends nothing).</summary>
+    private static IEnumerable<IPAddress> RouteAddresses()
+    {
+        foreach (IPAddress probe in new[] { RouteProbeV4, RouteProbeV6 })
+        {
+            IPAddress? found = null;
+            try
+            {
+                using var s = new Socket(probe.AddressFamily, SocketType.Dgram, ProtocolType.Udp);
+                s.Connect(probe, 9);
+                found = ((IPEndPoint)s.LocalEndPoint!).Address;
+            }
+            catch (SocketException)
+            {
+            }
+
+            if (found is not null && !found.Equals(IPAddress.Any) && !found.Equals(IPAddress.IPv6Any) && !found.IsIPv6LinkLocal)
+            {
+                yield return found;
+            }
+        }
+    }
+
+    private async Task ReceiveLoopAsync()
+    {
+        byte[] buffer = new byte[2048];
+        var address = new SocketAddress(_socket.AddressFamily);
+        var template = new IPEndPoint(_socket.AddressFamily == AddressFamily.InterNetworkV6 ? IPAddress.IPv6Any : IPAddress.Any, 0);
+        while (!_closed.IsCancellationRequested)
+        {
+            int n;
+            try
+            {
+                n = await _socket.ReceiveFromAsync(buffer, SocketFlags.None, address, _closed.Token).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (ex is OperationCanceledException or ObjectDisposedException)
+            {
+                return;
+            }
+            catch (SocketException ex)
+            {
+                if (_closed.IsCancellationRequested)
+                {
+                    return;
+                }
+
+                LogSocketError(_logger, ex.SocketErrorCode);
+                continue;
+            }
+
+            IPEndPoint from = IceAgent.Normalize((IPEndPoint)template.Create(address));
+            ReadOnlySpan<byte> datagram = buffer.AsSpan(0, n);
+            switch (DatagramDemux.Classify(datagram))
+            {
+                case DatagramKind.Stun:
+                    if (_gatherer is not null && _gatherer.TryHandleDatagram(datagram, from))
+                    {
+                        break;
+                    }
+
+                    bool handled;
+                    lock (_lock)
+                    {
+                        handled = _agent.HandleDatagram(datagram, from, Now);
+                    }
+
+                    if (!handled)
+                    {
+                        Interlocked.Increment(ref _droppedDatagrams);
+                    }
+
+                    AfterAgentCall();
+                    break;
+                case DatagramKind.Dtls:
+                    bool accepted;
+                    lock (_lock)
+                    {
+                        accepted = _agent.IsValidatedRemote(from);
+                        if (accepted)
+                        {
+                            _agent.NotifyReceived(from, Now);
+                        }
+                    }
+
+                    if (!accepted || !_dtls.Writer.TryWrite(datagram.ToArray()))
+                    {
+                        Interlocked.Increment(ref _droppedDatagrams);
+                    }
+
+                    break;
+                default:
+                    Interlocked.Increment(ref _droppedDatagrams);
+                    break;
+            }
+        }
+    }
+
+    private async Task TimerLoopAsync()
+    {
+        while (!_closed.IsCancellationRequested)
+        {
+            TimeSpan? next;
+            CancellationTokenSource sleep;
+            List<IceTransmit> transmits;
+            lock (_lock)
+            {
+                _agent.HandleTimeout(Now);
+                transmits = DrainLocked();
+                next = _agent.NextTimeout;
+                _sleep?.Dispose();
+                sleep = _sleep = CancellationTokenSource.CreateLinkedTokenSource(_closed.Token);
+            }
+
+            await SendAllAsync(transmits).ConfigureAwait(false);
+            RaiseStateChanged();
+            TimeSpan delay = next is { } n ? n - Now : Timeout.InfiniteTimeSpan;
+            if (delay != Timeout.InfiniteTimeSpan && delay < TimeSpan.FromMilliseconds(1))
+            {
+                delay = TimeSpan.FromMilliseconds(1);
+            }
+
+            try
+            {
+                await Task.Delay(delay, _time, sleep.Token).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+            }
+        }
+    }
+
+    /// <summary>After the agent took input: send what it queued and wake the timer loop (its deadline may have moved).</summary>
+    private void AfterAgentCall()
+    {
+        CancellationTokenSource? sleep;
+        lock (_lock)
+        {
+            sleep = _sleep;
+        }
+
+        try
+        {
+            sleep?.Cancel();
+        }
+        catch (ObjectDisposedException)
+        {
+        }
+    }
+
+    private List<IceTransmit> DrainLocked()
+    {
+        var list = new List<IceTransmit>();
+        while (_agent.TryDequeueTransmit(out IceTransmit t))
+        {
+            list.Add(t);
+        }
+
+        return list;
+    }
+
+    private async Task SendAllAsync(List<IceTransmit> transmits)
+    {
+        foreach (IceTransmit t in transmits)
+        {
+            try
+            {
+                await _socket.SendToAsync(t.Datagram, SocketFlags.None, ToSocketFamily(t.Destination), _closed.Token).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (ex is SocketException or OperationCanceledException or ObjectDisposedException)
+            {
+                // Unreachable destinations are ordinary during checks; the agent's timers decide.
+            }
+        }
+    }
+
+    private IPEndPoint ToSocketFamily(IPEndPoint destination) =>
+        _socket.AddressFamily == AddressFamily.InterNetworkV6 && destination.AddressFamily == AddressFamily.InterNetwork
+            ? new IPEndPoint(destination.Address.MapToIPv6(), destination.Port)
+            : destination;
+
+    private void RaiseStateChanged()
+    {
+        IceConnectionState state;
+        IceError? reason;
+        lock (_lock)
+        {
+            state = _agent.State;
+            reason = _agent.FailureReason;
+        }
+
+        if (state == _lastState)
+        {
+            return;
+        }
+
+        _lastState = state;
+        LogState(_logger, state);
+        if (state == IceConnectionState.Connected)
+        {
+            _connected.TrySetResult();
+        }
+        else if (state == IceConnectionState.Failed)
+        {
+            _connected.TrySetException(new IceException(reason ?? IceError.ConnectivityChecksFailed, $"ICE failed: {reason}."));
+            _dtls.Writer.TryComplete();
+        }
+
+        StateChanged?.Invoke(state);
+    }
+
+    [LoggerMessage(EventId = 201, Level = LogLevel.Debug, Message = "ICE gathered {Count} candidates in {Milliseconds} ms")]
+    private static partial void LogGathered(ILogger logger, int count, double milliseconds);
+
+    [LoggerMessage(EventId = 202, Level = LogLevel.Debug, Message = "ICE: no server-reflexive candidate from {Server}: {Reason}")]
+    private static partial void LogNoReflexive(ILogger logger, string server, string reason);
+
+    [LoggerMessage(EventId = 203, Level = LogLevel.Debug, Message = "ICE state {State}")]
+    private static partial void LogState(ILogger logger, IceConnectionState state);
+
+    [LoggerMessage(EventId = 204, Level = LogLevel.Debug, Message = "ICE socket error {Error}; continuing")]
+    private static partial void LogSocketError(ILogger logger, SocketError error);
+
+    private sealed class SelectedPairTransport(IceTransport owner) : IDatagramTransport
+    {
+        public int MaxDatagramSize => owner._options.MaxDatagramSize;
+
+        public async ValueTask SendAsync(ReadOnlyMemory<byte> datagram, CancellationToken cancellationToken = default)
+        {
+            ObjectDisposedException.ThrowIf(owner._closed.IsCancellationRequested, this);
+            if (datagram.Length > MaxDatagramSize)
+            {
+                throw new ArgumentException($"Datagram of {datagram.Length} bytes exceeds {MaxDatagramSize}.", nameof(datagram));
+            }
+
+            IPEndPoint remote = owner.SelectedRemote ?? throw new InvalidOperationException("ICE has no selected pair yet.");
+            try
+            {
+                await owner._socket.SendToAsync(datagram, SocketFlags.None, owner.ToSocketFamily(remote), cancellationToken).ConfigureAwait(false);
+            }
+            catch (SocketException)
+            {
+                // UDP: a failed send is a lost datagram.
+            }
+        }
+
+        public async ValueTask<int> ReceiveAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
+        {
+            byte[] datagram;
+            try
+            {
+                datagram = await owner._dtls.Reader.ReadAsync(cancellationToken).ConfigureAwait(false);
+            }
+            catch (ChannelClosedException)
+            {
+                throw new ObjectDisposedException(nameof(IceTransport));
+            }
+
+            int length = Math.Min(datagram.Length, buffer.Length);
+            datagram.AsSpan(0, length).CopyTo(buffer.Span);
+            return length;
+        }
+
+        public ValueTask DisposeAsync() => owner.DisposeAsync();
+    }
+}

@@ -1,0 +1,94 @@
+using System.Net;
+using System.Net.Sockets;
+using Inroad.WebRtc.Ice;
+using Inroad.WebRtc.Stun;
+
+namespace Inroad.WebRtc.Tests.Ice;
+
+/// <summary>Two of our agents over real UDP sockets on loopback.</summary>
+public sealed class IceTransportTests
+{
+    [Fact]
+    public async Task Two_transports_connect_over_loopback_udp_and_carry_dtls_datagrams()
+    {
+        using var cts = CancellationTokenSource.CreateLinkedTokenSource(TestContext.Current.CancellationToken);
+        cts.CancelAfter(TimeSpan.FromSeconds(20));
+        await using StunServer stun = StunServer.Start();
+        await using IceTransport offerer = await IceTransport.CreateAsync(Options(IceRole.Controlling, stun.LocalEndPoint), cancellationToken: cts.Token);
+        await using IceTransport answerer = await IceTransport.CreateAsync(Options(IceRole.Controlled, stun.LocalEndPoint), cancellationToken: cts.Token);
+
+        // On loopback the reflexive address is the host address, so it is not advertised twice.
+        Assert.Single(offerer.LocalCandidates);
+        Assert.Equal(IceCandidateType.Host, offerer.LocalCandidates[0].Type);
+        Assert.Equal(2, stun.Answered);
+
+        Task a = offerer.ConnectAsync(answerer.LocalCredentials, answerer.LocalCandidates, cts.Token);
+        Task b = answerer.ConnectAsync(offerer.LocalCredentials, offerer.LocalCandidates, cts.Token);
+        await Task.WhenAll(a, b);
+        Assert.Equal(IceConnectionState.Connected, offerer.State);
+        Assert.Equal(IceConnectionState.Connected, answerer.State);
+        Assert.Equal(answerer.LocalEndPoint.Port, offerer.SelectedRemote!.Port);
+
+        // A DTLS-looking datagram crosses the selected pair both ways (first byte 22 = handshake).
+        byte[] hello = [22, 0xfe, 0xfd, 1, 2, 3];
+        await answerer.DatagramTransport.SendAsync(hello, cts.Token);
+        byte[] buffer = new byte[1500];
+        int n = await offerer.DatagramTransport.ReceiveAsync(buffer, cts.Token);
+        Assert.Equal(hello, buffer[..n]);
+        await offerer.DatagramTransport.SendAsync(new byte[] { 23, 9, 9 }, cts.Token);
+        n = await answerer.DatagramTransport.ReceiveAsync(buffer, cts.Token);
+        Assert.Equal(new byte[] { 23, 9, 9 }, buffer[..n]);
+    }
+
+    [Fact]
+    public async Task Dtls_and_junk_from_a_stranger_are_dropped_in_silence()
+    {
+        using var cts = CancellationTokenSource.CreateLinkedTokenSource(TestContext.Current.CancellationToken);
+        cts.CancelAfter(TimeSpan.FromSeconds(20));
+        await using IceTransport offerer = await IceTransport.CreateAsync(Options(IceRole.Controlling, null), cancellationToken: cts.Token);
+        await using IceTransport answerer = await IceTransport.CreateAsync(Options(IceRole.Controlled, null), cancellationToken: cts.Token);
+        await Task.WhenAll(
+            offerer.ConnectAsync(answerer.LocalCredentials, answerer.LocalCandidates, cts.Token),
+            answerer.ConnectAsync(offerer.LocalCredentials, offerer.LocalCandidates, cts.Token));
+
+        using var stranger = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
+        stranger.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+        var target = new IPEndPoint(IPAddress.Loopback, offerer.LocalEndPoint.Port);
+        await stranger.SendToAsync(new byte[] { 22, 0xfe, 0xff, 0, 0 }, target, cts.Token);
+        await stranger.SendToAsync(new byte[] { 0x80, 1, 2, 3 }, target, cts.Token);
+        await stranger.SendToAsync(new byte[20], target, cts.Token); // bare STUN-looking header, bad cookie
+
+        // The real peer's datagram, sent after the stranger's, is the first one delivered.
+        await answerer.DatagramTransport.SendAsync(new byte[] { 23, 1 }, cts.Token);
+        byte[] buffer = new byte[64];
+        int n = await offerer.DatagramTransport.ReceiveAsync(buffer, cts.Token);
+        Assert.Equal(new byte[] { 23, 1 }, buffer[..n]);
+        Assert.True(offerer.DroppedDatagrams >= 3);
+        stranger.ReceiveTimeout = 300;
+        Assert.Throws<SocketException>(() => stranger.Receive(new byte[64]));
+    }
+
+    [Fact]
+    public async Task Connect_fails_with_ice_exception_when_the_remote_never_answers()
+    {
+        using var cts = CancellationTokenSource.CreateLinkedTokenSource(TestContext.Current.CancellationToken);
+        cts.CancelAfter(TimeSpan.FromSeconds(20));
+        IceTransportOptions options = Options(IceRole.Controlling, null);
+        options.Agent.FailedTimeout = TimeSpan.FromSeconds(1);
+        await using IceTransport lonely = await IceTransport.CreateAsync(options, cancellationToken: cts.Token);
+        using var silent = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
+        silent.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+        var remote = new IceCandidate("1", 2122260223, (IPEndPoint)silent.LocalEndPoint!, IceCandidateType.Host);
+        var ex = await Assert.ThrowsAsync<IceException>(() => lonely.ConnectAsync(IceCredentials.NewChromium(), [remote], cts.Token));
+        Assert.Equal(IceError.ConnectivityChecksFailed, ex.Error);
+        Assert.Equal(IceConnectionState.Failed, lonely.State);
+    }
+
+    private static IceTransportOptions Options(IceRole role, IPEndPoint? stun) => new()
+    {
+        Agent = new IceAgentOptions { Role = role },
+        HostAddresses = [IPAddress.Loopback],
+        UseIPv6 = false,
+        StunServers = stun is null ? [] : [stun],
+    };
+}
