@@ -90,7 +90,7 @@ public static partial class NatDiscovery
             {
                 Type = new NatType(map, filter),
                 Supported = true,
-                LocalEndPoint = local,
+                LocalEndPoint = local.Address.Equals(IPAddress.Any) ? new IPEndPoint(SourceAddressTowards(server, options), local.Port) : local,
                 MappedEndPoint = m1?.MappedAddress ?? f1.MappedAddress,
                 OtherAddress = other,
                 RoundTripTimes = rtts,
@@ -120,6 +120,21 @@ public static partial class NatDiscovery
         && !IPAddress.IsLoopback(other.Address) && !other.Address.Equals(IPAddress.Any) && !other.Address.Equals(IPAddress.Broadcast)
         && !(other.AddressFamily == AddressFamily.InterNetwork && other.Address.GetAddressBytes()[0] is >= 224 or 0)
         && other.Port != 0;
+
+    // The address the kernel would send from (a connected UDP socket sends nothing).
+    private static IPAddress SourceAddressTowards(IPEndPoint server, NatDiscoveryOptions options)
+    {
+        try
+        {
+            using Socket s = options.SocketFactory(server.AddressFamily, SocketType.Dgram, ProtocolType.Udp);
+            s.Connect(server);
+            return ((IPEndPoint)s.LocalEndPoint!).Address;
+        }
+        catch (SocketException)
+        {
+            return IPAddress.Any;
+        }
+    }
 
     private static bool IsLocal(IPEndPoint mapped, IPEndPoint local) =>
         mapped.Port == local.Port && (mapped.Address.Equals(local.Address) || local.Address.Equals(IPAddress.Any) && IsOwnAddress(mapped.Address));

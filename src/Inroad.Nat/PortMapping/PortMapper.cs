@@ -70,6 +70,12 @@ public sealed partial class PortMapper
         try
         {
             (IPEndPoint external, TimeSpan lifetime) = await client.MapUdpAsync((ushort)internalPort, (ushort)internalPort, _options.RequestedLifetime, ct).ConfigureAwait(false);
+            if (!_options.AcceptNonPublicExternalAddress && !IsPublic(external.Address))
+            {
+                await client.DeleteUdpAsync((ushort)internalPort, (ushort)external.Port, ct).ConfigureAwait(false);
+                throw new NatException(NatError.Refused, $"{protocol}: the gateway's external address {external.Address} is not public.");
+            }
+
             LogMapped(_logger, protocol, internalPort, external, (int)lifetime.TotalSeconds);
             return new PortMappingLease(client, _options, _logger, (ushort)internalPort, external, lifetime);
         }
@@ -78,6 +84,26 @@ public sealed partial class PortMapper
             await client.DisposeAsync().ConfigureAwait(false);
             throw;
         }
+    }
+
+    /// <summary>False for private (RFC 1918), CGNAT (RFC 6598), loopback, link-local, benchmark and documentation IPv4 ranges.</summary>
+    internal static bool IsPublic(IPAddress address)
+    {
+        byte[] b = address.GetAddressBytes();
+        if (b.Length != 4)
+        {
+            return !address.IsIPv6LinkLocal && !address.IsIPv6SiteLocal && !IPAddress.IsLoopback(address);
+        }
+
+        return !(b[0] is 0 or 10 or 127 or >= 224
+            || (b[0] == 100 && b[1] >= 64 && b[1] < 128)
+            || (b[0] == 169 && b[1] == 254)
+            || (b[0] == 172 && b[1] >= 16 && b[1] < 32)
+            || (b[0] == 192 && b[1] == 168)
+            || (b[0] == 192 && b[1] == 0 && b[2] is 0 or 2)
+            || (b[0] == 198 && b[1] is 18 or 19)
+            || (b[0] == 198 && b[1] == 51 && b[2] == 100)
+            || (b[0] == 203 && b[1] == 0 && b[2] == 113));
     }
 
     private async Task<bool> ProbeOneAsync(PortMappingProtocol protocol, IPAddress gateway, CancellationToken ct)

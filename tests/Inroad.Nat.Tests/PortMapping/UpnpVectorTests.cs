@@ -87,6 +87,19 @@ public sealed class UpnpVectorTests
         Assert.Null(DefaultGateway.Parse("Iface\tDestination\n"));
     }
 
+    [Theory]
+    [InlineData("8.8.8.8", true)]
+    [InlineData("73.140.54.154", true)]
+    [InlineData("10.201.213.174", false)]
+    [InlineData("100.64.0.1", false)]
+    [InlineData("192.168.1.1", false)]
+    [InlineData("198.51.100.102", false)]
+    [InlineData("203.0.113.101", false)]
+    public void Public_address_check_knows_the_reserved_ranges(string address, bool expected)
+    {
+        Assert.Equal(expected, PortMapper.IsPublic(IPAddress.Parse(address)));
+    }
+
     private static void AssertService(JsonElement expected, UpnpService? actual)
     {
         Assert.NotNull(actual);
