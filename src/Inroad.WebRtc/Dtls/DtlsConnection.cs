@@ -1,3 +1,4 @@
+using System.Threading.Channels;
 using Inroad.WebRtc.Transport;
 using Microsoft.Extensions.Logging;
 using Org.BouncyCastle.Security;
@@ -18,6 +19,9 @@ public sealed class DtlsConnection : IDatagramTransport
     private readonly BcDatagramAdapter _adapter;
     private readonly DtlsTransport _dtls;
     private readonly Lock _recordLock = new();
+    private readonly Channel<byte[]> _inbound = Channel.CreateBounded<byte[]>(
+        new BoundedChannelOptions(InboundLimit) { FullMode = BoundedChannelFullMode.DropWrite, SingleReader = true, SingleWriter = true });
+    private readonly CancellationTokenSource _closing = new();
     private bool _disposed;
 
     private DtlsConnection(BcDatagramAdapter adapter, DtlsTransport dtls, int srtpProfile, int cipherSuite, DtlsProfileKind profile)
@@ -28,7 +32,11 @@ public sealed class DtlsConnection : IDatagramTransport
         CipherSuite = cipherSuite;
         Profile = profile;
         MaxDatagramSize = dtls.GetSendLimit();
+        _reader = Task.Run(ReadLoopAsync);
     }
+
+    private const int InboundLimit = 1024;
+    private readonly Task _reader;
 
     /// <summary>Largest application datagram one record can carry.</summary>
     public int MaxDatagramSize { get; }
@@ -77,30 +85,19 @@ public sealed class DtlsConnection : IDatagramTransport
     public async ValueTask<int> ReceiveAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
-        while (true)
+        byte[] datagram;
+        try
         {
-            await _adapter.WaitForDataAsync(cancellationToken).ConfigureAwait(false);
-            ObjectDisposedException.ThrowIf(_disposed, this);
-            int n;
-            try
-            {
-                lock (_recordLock)
-                {
-                    // The datagram is already queued: this decrypts it, or answers a retransmitted final
-                    // flight, without waiting more than a millisecond.
-                    n = _dtls.Receive(buffer.Span, 1);
-                }
-            }
-            catch (IOException)
-            {
-                throw new ObjectDisposedException(nameof(DtlsConnection));
-            }
-
-            if (n >= 0)
-            {
-                return n;
-            }
+            datagram = await _inbound.Reader.ReadAsync(cancellationToken).ConfigureAwait(false);
         }
+        catch (ChannelClosedException)
+        {
+            throw new ObjectDisposedException(nameof(DtlsConnection));
+        }
+
+        int n = Math.Min(datagram.Length, buffer.Length);
+        datagram.AsSpan(0, n).CopyTo(buffer.Span);
+        return n;
     }
 
     public ValueTask DisposeAsync()
@@ -111,6 +108,7 @@ public sealed class DtlsConnection : IDatagramTransport
         }
 
         _disposed = true;
+        _closing.Cancel();
         try
         {
             lock (_recordLock)
@@ -123,7 +121,44 @@ public sealed class DtlsConnection : IDatagramTransport
         }
 
         _adapter.Dispose();
+        _closing.Dispose();
         return ValueTask.CompletedTask;
+    }
+
+    /// <summary>
+    /// Keeps reading even when no one asks for data, so a retransmitted final flight from the peer is answered
+    /// (BouncyCastle does that inside Receive), and queues application data for <see cref="ReceiveAsync"/>.
+    /// </summary>
+    private async Task ReadLoopAsync()
+    {
+        var buffer = new byte[Math.Max(MaxDatagramSize, 1500)];
+        try
+        {
+            while (true)
+            {
+                await _adapter.WaitForDataAsync(_closing.Token).ConfigureAwait(false);
+                int n;
+                lock (_recordLock)
+                {
+                    // The datagram is already queued: this opens it, or answers a retransmitted final flight,
+                    // without waiting more than a millisecond.
+                    n = _dtls.Receive(buffer, 0, buffer.Length, 1);
+                }
+
+                if (n >= 0)
+                {
+                    _inbound.Writer.TryWrite(buffer.AsSpan(0, n).ToArray());
+                }
+            }
+        }
+        catch (Exception ex) when (ex is IOException or OperationCanceledException or ObjectDisposedException)
+        {
+            // Closed by us, by the transport, or by the peer's close_notify/fatal alert.
+        }
+        finally
+        {
+            _inbound.Writer.TryComplete();
+        }
     }
 
     private static async Task<DtlsConnection> HandshakeAsync(IDatagramTransport transport, DtlsOptions options, bool isServer, CancellationToken cancellationToken)
