@@ -19,6 +19,9 @@ internal sealed class RecordingHandler : ISctpAssociationHandler
 
     public bool KeepMessages { get; set; } = true;
 
+    /// <summary>When false the "reader" does not consume: delivered bytes keep counting against the window.</summary>
+    public bool Release { get; set; } = true;
+
     public long BytesReceived { get; private set; }
 
     public void OnEstablished(SctpAssociation association) => Established = true;
@@ -31,7 +34,10 @@ internal sealed class RecordingHandler : ISctpAssociationHandler
             Messages.Add((stream, ppid, data.ToArray()));
         }
 
-        association.ReleaseReceived(data.Length);
+        if (Release)
+        {
+            association.ReleaseReceived(data.Length);
+        }
     }
 
     public void OnIncomingStreamsReset(SctpAssociation association, ReadOnlySpan<ushort> streams) => IncomingResets.AddRange(streams);
