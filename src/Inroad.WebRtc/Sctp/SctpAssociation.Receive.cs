@@ -45,6 +45,12 @@ internal sealed partial class SctpAssociation
         public readonly List<(ushort Ssn, uint First, uint Last)> Complete = [];
     }
 
+    /// <summary>Bytes held for reassembly plus delivered bytes the reader has not released.</summary>
+    public long ReceiveHeldBytes => _fragmentBytes + _unreleasedBytes;
+
+    /// <summary>Packets built and waiting to be sent (answers to the peer), bounded.</summary>
+    public int ControlQueueLength => _control.Count;
+
     /// <summary>Bytes the receive window has room for now (a_rwnd).</summary>
     public int AdvertisedWindow => (int)Math.Max(0, _options.ReceiveWindow - _fragmentBytes - _unreleasedBytes);
 

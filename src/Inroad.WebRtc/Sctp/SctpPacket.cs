@@ -106,8 +106,20 @@ internal static class SctpPacket
     public static bool AreParametersWellFormed(ReadOnlySpan<byte> parameters)
     {
         var reader = new SctpParameterReader(parameters);
-        while (reader.TryRead(out _, out _))
+        while (reader.TryRead(out ushort type, out ReadOnlySpan<byte> value))
         {
+            // RFC 6525 §4: fixed parts of the re-configuration parameters.
+            int minimum = type switch
+            {
+                ParamOutgoingResetRequest => 12,
+                ParamIncomingResetRequest or 15 => 4,
+                ParamReconfigResponse or 17 or 18 => 8,
+                _ => 0,
+            };
+            if (value.Length < minimum)
+            {
+                return false;
+            }
         }
 
         return !reader.Malformed;
