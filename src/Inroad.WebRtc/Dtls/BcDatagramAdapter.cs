@@ -59,7 +59,9 @@ internal sealed class BcDatagramAdapter : DatagramTransport, IDisposable
 
     public int GetReceiveLimit() => Math.Max(_inner.MaxDatagramSize, 1500);
 
-    public int GetSendLimit() => _sendLimit;
+    // Handshake flights keep the browser's datagram size; application records may use the whole path
+    // (SCTP's 1200-byte packets plus record overhead exceed a 1200-byte flight limit).
+    public int GetSendLimit() => _coalescing ? _sendLimit : _inner.MaxDatagramSize;
 
     public int Receive(byte[] buf, int off, int len, int waitMillis) => Receive(buf.AsSpan(off, len), waitMillis);
 

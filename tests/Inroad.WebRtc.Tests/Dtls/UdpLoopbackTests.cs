@@ -34,7 +34,8 @@ public sealed class UdpLoopbackTests
                     Assert.Equal(i + 1, await client.ReceiveAsync(buffer, cts.Token));
                 }
 
-                Assert.InRange(client.MaxDatagramSize, 1100, 1408 - 29); // the profile's datagram limit less record overhead
+                // After the handshake records may fill the path (1500 here) less record overhead.
+                Assert.InRange(client.MaxDatagramSize, 1500 - 96, 1500 - 29); // a CBC suite costs up to ~77
             }
         }
     }
