@@ -70,6 +70,23 @@ public sealed class IceTransportTests
     }
 
     [Fact]
+    public async Task Injected_port_mapping_is_advertised_as_a_host_candidate_below_the_real_host()
+    {
+        using var cts = CancellationTokenSource.CreateLinkedTokenSource(TestContext.Current.CancellationToken);
+        cts.CancelAfter(TimeSpan.FromSeconds(10));
+        IceTransportOptions options = Options(IceRole.Controlling, null);
+        var mapping = new IPEndPoint(IPAddress.Parse("203.0.113.50"), 40000);
+        options.InjectedCandidates = [mapping];
+        await using IceTransport t = await IceTransport.CreateAsync(options, cancellationToken: cts.Token);
+        Assert.Equal(2, t.LocalCandidates.Count);
+        IceCandidate injected = t.LocalCandidates[1];
+        Assert.Equal(mapping, injected.EndPoint);
+        Assert.Equal(IceCandidateType.Host, injected.Type);
+        Assert.True(injected.Priority < t.LocalCandidates[0].Priority);
+        Assert.Contains("203.0.113.50 40000 typ host", Inroad.WebRtc.Sdp.SessionDescription.CreateOffer(t.LocalCredentials, new byte[32], t.LocalCandidates).ToString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Dtls_and_junk_from_a_stranger_are_dropped_in_silence()
     {
         using var cts = CancellationTokenSource.CreateLinkedTokenSource(TestContext.Current.CancellationToken);
