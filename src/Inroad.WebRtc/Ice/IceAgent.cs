@@ -15,6 +15,9 @@ namespace Inroad.WebRtc.Ice;
 /// </summary>
 internal sealed class IceAgent
 {
+    /// <summary>Bound on pairs, so checks from many spoofed sources (by someone who knows the credentials) cannot grow state.</summary>
+    public const int MaxPairs = 64;
+
     private readonly IceAgentOptions _options;
     private readonly Random _random;
     private readonly ulong _tieBreaker;
@@ -376,7 +379,7 @@ internal sealed class IceAgent
         IceCandidatePair? pair = FindPair(from);
         if (pair is null)
         {
-            if (SelectedPair is not null || State is IceConnectionState.Failed)
+            if (SelectedPair is not null || State is IceConnectionState.Failed || _pairs.Count >= MaxPairs)
             {
                 return; // Chromium does not start checks to a new address once connected (probe-answers.md §5).
             }

@@ -421,9 +421,10 @@ internal sealed partial class IceTransport : IAsyncDisposable
             await SendAllAsync(transmits).ConfigureAwait(false);
             RaiseStateChanged();
             TimeSpan delay = next is { } n ? n - Now : Timeout.InfiniteTimeSpan;
-            if (delay != Timeout.InfiniteTimeSpan && delay < TimeSpan.FromMilliseconds(1))
+            if (delay != Timeout.InfiniteTimeSpan)
             {
-                delay = TimeSpan.FromMilliseconds(1);
+                // Task.Delay refuses more than ~49 days; an hour is plenty, the loop recomputes.
+                delay = delay < TimeSpan.FromMilliseconds(1) ? TimeSpan.FromMilliseconds(1) : delay > TimeSpan.FromHours(1) ? TimeSpan.FromHours(1) : delay;
             }
 
             try

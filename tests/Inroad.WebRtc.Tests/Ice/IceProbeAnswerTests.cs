@@ -141,6 +141,20 @@ public sealed class IceProbeAnswerTests
         Assert.Equal(selected, b.SelectedPair!.RemoteEndPoint);
     }
 
+    [Fact]
+    public void Peer_reflexive_pairs_from_many_sources_are_bounded()
+    {
+        IceAgent agent = Controlled(out IceCredentials local);
+        agent.SetRemoteCredentials("abcd", "abcdefghijklmnopqrstuvwx");
+        for (int i = 0; i < 500; i++)
+        {
+            agent.HandleDatagram(Check(local, "abcd"), new IPEndPoint(IPAddress.Parse("203.0.113.7"), 1000 + i), TimeSpan.Zero);
+        }
+
+        Assert.Equal(IceAgent.MaxPairs, agent.Pairs.Count);
+        Assert.Equal(500, new SimulatedNetwork().Drain(agent).Count); // every valid check is still answered
+    }
+
     private static IceAgent Controlled(out IceCredentials local)
     {
         var agent = new IceAgent(new IceAgentOptions { Role = IceRole.Controlled });

@@ -41,6 +41,52 @@ public sealed class IceTransportTests
     }
 
     [Fact]
+    public async Task Two_transports_connect_over_ipv6_loopback()
+    {
+        if (!Socket.OSSupportsIPv6)
+        {
+            Assert.Skip("no IPv6 on this machine");
+        }
+
+        using var cts = CancellationTokenSource.CreateLinkedTokenSource(TestContext.Current.CancellationToken);
+        cts.CancelAfter(TimeSpan.FromSeconds(20));
+        IceTransportOptions Options6(IceRole role) => new()
+        {
+            Agent = new IceAgentOptions { Role = role },
+            HostAddresses = [IPAddress.IPv6Loopback],
+            UseIPv4 = false,
+        };
+        await using IceTransport offerer = await IceTransport.CreateAsync(Options6(IceRole.Controlling), cancellationToken: cts.Token);
+        await using IceTransport answerer = await IceTransport.CreateAsync(Options6(IceRole.Controlled), cancellationToken: cts.Token);
+        Assert.Equal(AddressFamily.InterNetworkV6, Assert.Single(offerer.LocalCandidates).AddressFamily);
+        await Task.WhenAll(
+            offerer.ConnectAsync(answerer.LocalCredentials, answerer.LocalCandidates, cts.Token),
+            answerer.ConnectAsync(offerer.LocalCredentials, offerer.LocalCandidates, cts.Token));
+        Assert.Equal(IPAddress.IPv6Loopback, offerer.SelectedRemote!.Address);
+        await answerer.DatagramTransport.SendAsync(new byte[] { 22, 6 }, cts.Token);
+        byte[] buffer = new byte[16];
+        int n = await offerer.DatagramTransport.ReceiveAsync(buffer, cts.Token);
+        Assert.Equal(new byte[] { 22, 6 }, buffer[..n]);
+    }
+
+    [Fact]
+    public async Task Injected_port_mapping_is_advertised_as_a_host_candidate_below_the_real_host()
+    {
+        using var cts = CancellationTokenSource.CreateLinkedTokenSource(TestContext.Current.CancellationToken);
+        cts.CancelAfter(TimeSpan.FromSeconds(10));
+        IceTransportOptions options = Options(IceRole.Controlling, null);
+        var mapping = new IPEndPoint(IPAddress.Parse("203.0.113.50"), 40000);
+        options.InjectedCandidates = [mapping];
+        await using IceTransport t = await IceTransport.CreateAsync(options, cancellationToken: cts.Token);
+        Assert.Equal(2, t.LocalCandidates.Count);
+        IceCandidate injected = t.LocalCandidates[1];
+        Assert.Equal(mapping, injected.EndPoint);
+        Assert.Equal(IceCandidateType.Host, injected.Type);
+        Assert.True(injected.Priority < t.LocalCandidates[0].Priority);
+        Assert.Contains("203.0.113.50 40000 typ host", Inroad.WebRtc.Sdp.SessionDescription.CreateOffer(t.LocalCredentials, new byte[32], t.LocalCandidates).ToString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Dtls_and_junk_from_a_stranger_are_dropped_in_silence()
     {
         using var cts = CancellationTokenSource.CreateLinkedTokenSource(TestContext.Current.CancellationToken);
