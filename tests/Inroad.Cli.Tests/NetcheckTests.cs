@@ -45,8 +45,8 @@ public sealed class NetcheckTests
     public async Task Lab_proxy_behind_symmetric_nat_with_miniupnpd_reports_everything()
     {
         using var cts = CancellationTokenSource.CreateLinkedTokenSource(TestContext.Current.CancellationToken);
-        cts.CancelAfter(TimeSpan.FromSeconds(90));
         await using NetLab lab = await NetLab.CreateAsync(new NetLabTopology { NatB = NatBehavior.Symmetric, UpnpRouters = [NetLabHosts.NatB] }, cts.Token);
+        cts.CancelAfter(TimeSpan.FromSeconds(90)); // after CreateAsync: its wait for the machine-wide lab lock has its own bound
         NetcheckReport report = await NetcheckCommand.RunAsync(
             NetLabHosts.StunEndPoint, NetLabHosts.NatBLan, portMapping: true, (f, t, p) => lab.RunIn(NetLabHosts.Proxy, () => new Socket(f, t, p)), cts.Token);
 

@@ -13,9 +13,9 @@ public sealed class NatDiscoveryLabTests
     public async Task Discovery_reports_each_lab_nat_behaviour_and_agrees_with_turnutils()
     {
         using var cts = CancellationTokenSource.CreateLinkedTokenSource(TestContext.Current.CancellationToken);
-        cts.CancelAfter(TimeSpan.FromSeconds(110));
         Prerequisites.RequireCommand("turnutils_natdiscovery", "coturn");
         await using NetLab lab = await NetLab.CreateAsync(new NetLabTopology(), cts.Token);
+        cts.CancelAfter(TimeSpan.FromSeconds(110)); // after CreateAsync: its wait for the machine-wide lab lock has its own bound
         var expected = new (NatBehavior Mode, NatMapping Mapping, NatFiltering Filtering, string TurnMapping, string TurnFiltering)[]
         {
             (NatBehavior.FullCone, NatMapping.EndpointIndependent, NatFiltering.EndpointIndependent, "Endpoint Independent Mapping", "Endpoint Independent Filtering"),
@@ -26,6 +26,7 @@ public sealed class NatDiscoveryLabTests
         foreach (var e in expected)
         {
             await lab.SetNatAsync(NetLabHosts.NatA, e.Mode, cts.Token);
+            var sw = System.Diagnostics.Stopwatch.StartNew();
             NatDiscoveryResult r = await NatDiscovery.DiscoverAsync(
                 new NatDiscoveryOptions
                 {
@@ -35,6 +36,7 @@ public sealed class NatDiscoveryLabTests
                 },
                 cts.Token);
             Assert.True(r.Supported, r.Error);
+            TestContext.Current.TestOutputHelper?.WriteLine($"{e.Mode}: {r.Type} in {sw.ElapsedMilliseconds} ms, {r.RoundTripTimes.Count} answered round trips");
             Assert.Equal(new NatType(e.Mapping, e.Filtering), r.Type);
             Assert.Equal(NetLabHosts.NatAWan, r.MappedEndPoint!.Address);
             Assert.Equal(new IPEndPoint(NetLabHosts.StunSecondary, 3479), r.OtherAddress);
@@ -51,8 +53,8 @@ public sealed class NatDiscoveryLabTests
     public async Task Proxy_behind_symmetric_nat_with_port_mapping_counts_as_unlimited()
     {
         using var cts = CancellationTokenSource.CreateLinkedTokenSource(TestContext.Current.CancellationToken);
-        cts.CancelAfter(TimeSpan.FromSeconds(60));
         await using NetLab lab = await NetLab.CreateAsync(new NetLabTopology { NatB = NatBehavior.Symmetric, UpnpRouters = [NetLabHosts.NatB] }, cts.Token);
+        cts.CancelAfter(TimeSpan.FromSeconds(60)); // after CreateAsync: its wait for the machine-wide lab lock has its own bound
         NatDiscoveryResult r = await NatDiscovery.DiscoverAsync(
             new NatDiscoveryOptions { Server = NetLabHosts.StunEndPoint, SocketFactory = (f, t, p) => lab.RunIn(NetLabHosts.Proxy, () => new Socket(f, t, p)) },
             cts.Token);

@@ -15,8 +15,8 @@ public sealed class NetLabTests
     public async Task Each_nat_behaviour_maps_and_filters_as_named()
     {
         using var cts = CancellationTokenSource.CreateLinkedTokenSource(TestContext.Current.CancellationToken);
-        cts.CancelAfter(TimeSpan.FromSeconds(120));
         await using NetLab lab = await NetLab.CreateAsync(new NetLabTopology { Stun = false }, cts.Token);
+        cts.CancelAfter(TimeSpan.FromSeconds(120)); // after CreateAsync: its wait for the machine-wide lab lock has its own bound
         using Socket s7000 = lab.OpenUdpSocket(NetLabHosts.Server, new IPEndPoint(NetLabHosts.ServerAddress, 7000));
         using Socket s7001 = lab.OpenUdpSocket(NetLabHosts.Server, new IPEndPoint(NetLabHosts.ServerAddress, 7001));
         using Socket b7000 = lab.OpenUdpSocket(NetLabHosts.Broker, new IPEndPoint(NetLabHosts.BrokerAddress, 7000));
@@ -57,10 +57,10 @@ public sealed class NetLabTests
     public async Task Impairment_adds_delay_and_is_removed()
     {
         using var cts = CancellationTokenSource.CreateLinkedTokenSource(TestContext.Current.CancellationToken);
-        cts.CancelAfter(TimeSpan.FromSeconds(90));
         Prerequisites.RequireCommand("iptables", "iptables");
         Prerequisites.RequireCommand("python3", "python3");
         await using NetLab lab = await NetLab.CreateAsync(new NetLabTopology { Stun = false }, cts.Token);
+        cts.CancelAfter(TimeSpan.FromSeconds(90)); // after CreateAsync: its wait for the machine-wide lab lock has its own bound
         using Socket server = lab.OpenUdpSocket(NetLabHosts.Server, new IPEndPoint(NetLabHosts.ServerAddress, 7000));
         using Socket client = lab.OpenUdpSocket(NetLabHosts.Client, new IPEndPoint(Any, 0));
 
@@ -79,11 +79,11 @@ public sealed class NetLabTests
     public async Task Dispose_removes_every_namespace_and_process()
     {
         using var cts = CancellationTokenSource.CreateLinkedTokenSource(TestContext.Current.CancellationToken);
-        cts.CancelAfter(TimeSpan.FromSeconds(90));
         string prefix;
         LabProcess sleeper;
         await using (NetLab lab = await NetLab.CreateAsync(new NetLabTopology { Stun = false }, cts.Token))
         {
+            cts.CancelAfter(TimeSpan.FromSeconds(90)); // after CreateAsync: its wait for the machine-wide lab lock has its own bound
             prefix = lab.Prefix;
             Assert.True(File.Exists("/run/netns/" + lab.Namespace(NetLabHosts.Client)));
             sleeper = lab.Start(NetLabHosts.Server, ["sleep", "300"]);

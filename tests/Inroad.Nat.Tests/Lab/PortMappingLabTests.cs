@@ -12,8 +12,8 @@ public sealed class PortMappingLabTests
     public async Task Each_protocol_maps_a_port_that_forwards_from_the_public_side_and_deletes_it()
     {
         using var cts = CancellationTokenSource.CreateLinkedTokenSource(TestContext.Current.CancellationToken);
-        cts.CancelAfter(TimeSpan.FromSeconds(120));
         await using NetLab lab = await NetLab.CreateAsync(new NetLabTopology { NatB = NatBehavior.Symmetric, UpnpRouters = [NetLabHosts.NatB] }, cts.Token);
+        cts.CancelAfter(TimeSpan.FromSeconds(120)); // after CreateAsync: its wait for the machine-wide lab lock has its own bound
         var options = new PortMapperOptions
         {
             Gateway = NetLabHosts.NatBLan,
@@ -54,8 +54,8 @@ public sealed class PortMappingLabTests
     public async Task Best_protocol_is_chosen_automatically()
     {
         using var cts = CancellationTokenSource.CreateLinkedTokenSource(TestContext.Current.CancellationToken);
-        cts.CancelAfter(TimeSpan.FromSeconds(90));
         await using NetLab lab = await NetLab.CreateAsync(new NetLabTopology { UpnpRouters = [NetLabHosts.NatB] }, cts.Token);
+        cts.CancelAfter(TimeSpan.FromSeconds(90)); // after CreateAsync: its wait for the machine-wide lab lock has its own bound
         var mapper = new PortMapper(new PortMapperOptions
         {
             Gateway = NetLabHosts.NatBLan,
