@@ -28,7 +28,7 @@ public class DataChannelThroughputBenchmarks
     [Params("udp", "memory")]
     public string Transport { get; set; } = "udp";
 
-    [Params(1200)]
+    [Params(1200, 8192)]
     public int Mtu { get; set; }
 
     [GlobalSetup]

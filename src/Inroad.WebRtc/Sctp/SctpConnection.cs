@@ -192,6 +192,5 @@ internal sealed class SctpConnection : IAsyncDisposable
             }
         }
 
-        _stop.Dispose();
     }
 }

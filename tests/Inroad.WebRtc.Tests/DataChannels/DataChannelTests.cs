@@ -233,4 +233,25 @@ public sealed class DataChannelTests
         Assert.InRange(seen.Count, 500, 990); // ~20 % lost, none recovered by retransmission...
         Assert.True(stats.Counters.AbandonedMessages > 0); // ...because lost ones were abandoned (FORWARD-TSN)
     }
+
+    [Fact]
+    public async Task Closing_the_session_aborts_like_a_browser_and_closes_every_channel()
+    {
+        using CancellationTokenSource cts = Timeout();
+        await using DataChannelPair pair = await DataChannelPair.StartAsync(null, cts.Token);
+        DataChannel a = await pair.A.OpenChannelAsync(new DataChannelOptions { Label = "x", Ordered = false }, cts.Token);
+        DataChannel b = await pair.B.AcceptChannelAsync(cts.Token);
+        await a.SendAsync(new byte[] { 42 }, cts.Token);
+        byte[] buffer = new byte[8];
+        Assert.Equal(1, (await b.ReceiveAsync(buffer, cts.Token)).Count);
+
+        await pair.A.CloseAsync();
+        var (error, reason) = await pair.B.Completion.WaitAsync(cts.Token);
+        Assert.Equal(Inroad.WebRtc.Sctp.SctpError.PeerAborted, error);
+        Assert.Contains("Close called", reason, StringComparison.Ordinal);
+        await b.Closed.WaitAsync(cts.Token);
+        Assert.Equal(DataChannelState.Closed, a.State);
+        Assert.True((await b.ReceiveAsync(buffer, cts.Token)).EndOfChannel);
+        await Assert.ThrowsAsync<DataChannelException>(async () => await pair.B.AcceptChannelAsync(cts.Token));
+    }
 }
