@@ -276,7 +276,7 @@ public sealed class InitiatorSessions : IDisposable
         CancellationToken cancellationToken)
     {
         using var handshake = new HandshakeState(
-            NoiseProtocol.XkBlake2b, initiator: true, SessionPrologue.Create(session.Id), _key.X25519, slot.Identity.PublicKey.X25519);
+            NoiseProtocol.XkBlake2b, initiator: true, SessionPrologue.Create(session.Id), _key.X25519, slot.Identity.PublicKey.X25519, staticPublicKey: _key.PublicKey.X25519);
 
         // -> e, es
         byte[] message1 = WriteHandshake(slot, session, handshake, default);
