@@ -1,5 +1,4 @@
 using BenchmarkDotNet.Attributes;
-using BenchmarkDotNet.Engines;
 using Inroad.WebRtc.Dtls;
 using Inroad.WebRtc.Transport;
 
@@ -10,10 +9,11 @@ namespace Inroad.Benchmarks.Dtls;
 /// and server in one process over the in-memory link, through the public <see cref="DtlsConnection"/> API.
 /// Chromium's profile includes a fresh ML-KEM-768 key generation for its key share.
 /// Cold: 50 single handshakes with no warm-up (the first pays JIT). Warm: 50 iterations after warm-up.
+/// In process (a separate build takes minutes on the shared machine):
+/// cold: <c>--filter '*DtlsHandshake*' --inProcess --strategy ColdStart --warmupCount 0 --iterationCount 50 --launchCount 1</c>;
+/// warm: <c>--filter '*DtlsHandshake*' --inProcess --strategy Monitoring --warmupCount 5 --iterationCount 50 --launchCount 1</c>.
 /// </summary>
 [MemoryDiagnoser]
-[SimpleJob(RunStrategy.ColdStart, launchCount: 1, warmupCount: 0, iterationCount: 50, id: "cold")]
-[SimpleJob(RunStrategy.Monitoring, launchCount: 1, warmupCount: 5, iterationCount: 50, id: "warm")]
 public class DtlsHandshakeBenchmarks
 {
     [Params(DtlsProfileKind.Chromium, DtlsProfileKind.Firefox12)]

@@ -55,6 +55,31 @@ public sealed class ServerHelloShapeTests
         Assert.True(orders.Count >= 4, $"only {orders.Count} ServerHello orders in 12 seeds");
     }
 
+    [Fact]
+    public async Task Client_second_flight_goes_out_as_one_datagram_like_Chromiums()
+    {
+        using var cts = DtlsTestPeers.Timeout();
+        var (a, b) = InMemoryDatagramLink.CreatePair();
+        var recorder = new DtlsTestPeers.Recorder(a);
+        var (client, server) = await DtlsTestPeers.HandshakeAsync(recorder, b, DtlsTestPeers.ClientOptions(), DtlsTestPeers.ServerOptions(), cts.Token);
+        await client.DisposeAsync();
+        await server.DisposeAsync();
+        var sent = recorder.Snapshot();
+
+        // 1200 + 263 (ClientHello), then Certificate, ClientKeyExchange, CertificateVerify, ChangeCipherSpec,
+        // Finished in one datagram (Chromium: 546 bytes), then the close_notify.
+        Assert.Equal([1200, 263], sent.Take(2).Select(d => d.Length));
+        var second = sent.First(d => d.Length > 300 && d[0] == 22 && d[13] == 11); // opens with the Certificate (ClientHellos may be resent first on a loaded machine)
+        var types = new List<byte>();
+        for (var span = second.AsSpan(); DtlsWire.TryReadRecord(span, out var record, out int consumed); span = span[consumed..])
+        {
+            types.Add(record.ContentType);
+        }
+
+        Assert.Equal([22, 22, 22, 20, 22], types);
+        Assert.InRange(second.Length, 520, 570);
+    }
+
     private static async Task<(ServerHelloInfo Hello, byte[][] Flight)> ServerFlightAsync(DtlsProfileKind clientKind, DtlsShapePlan serverPlan)
     {
         using var cts = DtlsTestPeers.Timeout();
