@@ -1,0 +1,265 @@
+using System.Net;
+using Inroad.Broker.Compartments;
+using Inroad.Broker.Destinations;
+using Inroad.Broker.Matching;
+using Inroad.Broker.Sdp;
+using Inroad.Geo;
+using Inroad.Protocol;
+using Inroad.Protocol.Messages;
+using Inroad.Sessions.Records;
+
+namespace Inroad.Broker.Service;
+
+/// <summary>
+/// The broker API (design §2.4, §2.5): takes a decrypted request record from an authenticated peer and
+/// returns the response record. Outcomes follow the design table: NoMatch on timeout (proxy re-announces
+/// without backoff), Limited for per-IP limits, refused destinations and proxy answer errors (requester
+/// backs off), MustUpgrade + NoMatch for versions below the minimum, NoAwaitingClient for an answer after
+/// the client left. Malformed records and load shedding throw <see cref="BrokerException"/> (generic 404).
+/// </summary>
+internal sealed class BrokerService
+{
+    private readonly BrokerServiceOptions _options;
+    private readonly Matcher _matcher;
+    private readonly CommonCompartments _common;
+    private readonly DestinationCheck _destinations;
+    private readonly IGeoLookup _geo;
+    private readonly CandidateFilter _filter;
+    private readonly TimeProvider _time;
+
+    public BrokerService(BrokerServiceOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        options.Validate();
+        _options = options;
+        _matcher = new Matcher(options.Matcher);
+        _common = options.CommonCompartments!;
+        _destinations = options.Destinations!;
+        _geo = options.Geo!;
+        _filter = options.CreateFilter();
+        _time = options.TimeProvider;
+    }
+
+    /// <summary>The matcher (for metrics and tests).</summary>
+    public Matcher Matcher => _matcher;
+
+    /// <summary>Handles one request record from <paramref name="peerId"/> (its session key) seen at <paramref name="peerIp"/>.</summary>
+    public async ValueTask<byte[]> HandleAsync(Id32 peerId, IPAddress peerIp, ReadOnlyMemory<byte> record, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(peerIp);
+        if (!RecordFraming.TryPeekType(record.Span, out RecordType type))
+        {
+            throw new BrokerException("not a record");
+        }
+
+        return type switch
+        {
+            RecordType.ProxyAnnounceRequest => CborRecords.Marshal(await AnnounceAsync(peerId, peerIp, Decode<ProxyAnnounceRequest>(record), cancellationToken).ConfigureAwait(false)),
+            RecordType.ClientOfferRequest => CborRecords.Marshal(await OfferAsync(peerIp, Decode<ClientOfferRequest>(record), cancellationToken).ConfigureAwait(false)),
+            RecordType.ProxyAnswerRequest => CborRecords.Marshal(Answer(peerId, Decode<ProxyAnswerRequest>(record))),
+            RecordType.ClientRelayedPacketRequest => CborRecords.Marshal(Relay(Decode<ClientRelayedPacketRequest>(record))),
+            _ => throw new BrokerException("unexpected record type"),
+        };
+    }
+
+    private static T Decode<T>(ReadOnlyMemory<byte> record)
+        where T : ICborRecord<T> =>
+        CborRecords.TryUnmarshal(record, out T? value) ? value! : throw new BrokerException("malformed request");
+
+    private long NowMs => (long)(_time.GetTimestamp() * 1000.0 / _time.TimestampFrequency);
+
+    private async Task<ProxyAnnounceResponse> AnnounceAsync(Id32 proxyId, IPAddress proxyIp, ProxyAnnounceRequest request, CancellationToken cancellationToken)
+    {
+        PeerMetrics metrics = request.Metrics!;
+        if (metrics.ProtocolVersion < ProtocolVersions.Minimum)
+        {
+            return new ProxyAnnounceResponse { MustUpgrade = true, NoMatch = true };
+        }
+
+        CompartmentKey compartment;
+        if (request.PersonalCompartmentIds.Count == 1)
+        {
+            compartment = new CompartmentKey(CompartmentKind.Personal, request.PersonalCompartmentIds[0]);
+        }
+        else if (_common.TryAssign(proxyId, metrics.Parameters.SponsorId, out Id32 common))
+        {
+            compartment = new CompartmentKey(CompartmentKind.Common, common);
+        }
+        else
+        {
+            return new ProxyAnnounceResponse { Limited = true };
+        }
+
+        long now = NowMs;
+        var ticket = new AnnouncementTicket(
+            proxyId,
+            compartment,
+            isPriority: false,
+            metrics.EffectiveNatType.TraversalClass,
+            Math.Min(metrics.ProtocolVersion, ProtocolVersions.Latest),
+            _geo.Lookup(proxyIp),
+            RateLimitKey.From(proxyIp),
+            now + (long)_options.ProxyAnnounceTimeout.TotalMilliseconds,
+            new AnnouncementContext(request, proxyIp));
+
+        switch (_matcher.Announce(ticket, now))
+        {
+            case MatchOutcome.Limited:
+                return new ProxyAnnounceResponse { Limited = true };
+            case MatchOutcome.Shed:
+                throw new BrokerException("shedding load");
+        }
+
+        ProxyMatch? match = await WaitAsync(ticket.Task, _options.ProxyAnnounceTimeout, () => _matcher.CancelAnnouncement(ticket), cancellationToken).ConfigureAwait(false);
+        if (match is null)
+        {
+            return new ProxyAnnounceResponse { NoMatch = true };
+        }
+
+        var offer = (OfferContext)match.Offer.Payload!;
+        ClientOfferRequest o = offer.Request;
+        return new ProxyAnnounceResponse
+        {
+            ConnectionId = match.ConnectionId,
+            SelectedProtocolVersion = match.ProtocolVersion,
+            ClientOfferSdp = offer.FilteredSdp,
+            ClientRootObfuscationSecret = o.ClientRootObfuscationSecret,
+            DoDtlsRandomization = o.DoDtlsRandomization,
+            TrafficShaping = o.TrafficShaping,
+            NetworkProtocol = o.NetworkProtocol,
+            DestinationAddress = o.DestinationAddress,
+            UseMediaStreams = o.UseMediaStreams,
+            ClientRegion = offer.ClientGeo.CountryCode,
+        };
+    }
+
+    private async Task<ClientOfferResponse> OfferAsync(IPAddress clientIp, ClientOfferRequest request, CancellationToken cancellationToken)
+    {
+        PeerMetrics metrics = request.Metrics!;
+        if (metrics.ProtocolVersion < ProtocolVersions.Minimum)
+        {
+            return new ClientOfferResponse { MustUpgrade = true, NoMatch = true };
+        }
+
+        bool personal = request.PersonalCompartmentIds.Count > 0;
+        IReadOnlyList<Id32> ids = personal ? request.PersonalCompartmentIds : request.CommonCompartmentIds.Where(_common.Contains).ToArray();
+        if (ids.Count == 0 || request.TrafficShaping is { IsSane: false } || string.IsNullOrEmpty(request.ClientOfferSdp)
+            || _destinations.Check(request.PackedDestinationServerEntry, request.NetworkProtocol, request.DestinationAddress, out _) != DestinationVerdict.Allowed)
+        {
+            return new ClientOfferResponse { Limited = true };
+        }
+
+        GeoKey clientGeo = _geo.Lookup(clientIp);
+        _ = _filter.TryFilter(request.ClientOfferSdp, clientGeo, personal, isAnswer: false, out string filtered, out _);
+        TimeSpan timeout = personal ? _options.ClientOfferPersonalTimeout : _options.ClientOfferTimeout;
+        long now = NowMs;
+        var context = new OfferContext(request, filtered, clientIp, clientGeo);
+        var ticket = new OfferTicket(
+            personal ? CompartmentKind.Personal : CompartmentKind.Common,
+            ids,
+            metrics.EffectiveNatType.TraversalClass,
+            Math.Min(metrics.ProtocolVersion, ProtocolVersions.Latest),
+            request.UseMediaStreams,
+            clientGeo,
+            RateLimitKey.From(clientIp),
+            now + (long)timeout.TotalMilliseconds,
+            context);
+
+        switch (_matcher.Offer(ticket, now))
+        {
+            case MatchOutcome.Limited:
+                return new ClientOfferResponse { Limited = true };
+            case MatchOutcome.Shed:
+                throw new BrokerException("shedding load");
+            case MatchOutcome.NoMatch:
+                return new ClientOfferResponse { NoMatch = true };
+        }
+
+        long started = NowMs;
+        ProxyMatch? match = await WaitAsync(ticket.Task, timeout, () => _matcher.CancelOffer(ticket), cancellationToken).ConfigureAwait(false);
+        if (match is null)
+        {
+            return new ClientOfferResponse { NoMatch = true };
+        }
+
+        TimeSpan left = timeout - TimeSpan.FromMilliseconds(NowMs - started);
+        string? answer;
+        try
+        {
+            answer = left > TimeSpan.Zero ? await context.Answer.Task.WaitAsync(left, _time, cancellationToken).ConfigureAwait(false) : null;
+        }
+        catch (TimeoutException)
+        {
+            _ = _matcher.RemovePendingAnswer(match.ConnectionId);
+            return new ClientOfferResponse { NoMatch = true };
+        }
+        catch (OperationCanceledException)
+        {
+            _ = _matcher.RemovePendingAnswer(match.ConnectionId);
+            throw;
+        }
+
+        if (answer is null)
+        {
+            return new ClientOfferResponse { Limited = true };
+        }
+
+        return new ClientOfferResponse
+        {
+            ConnectionId = match.ConnectionId,
+            SelectedProtocolVersion = match.ProtocolVersion,
+            ProxyAnswerSdp = answer,
+        };
+    }
+
+    private ProxyAnswerResponse Answer(Id32 proxyId, ProxyAnswerRequest request)
+    {
+        if (!_matcher.TryTakePendingAnswer(proxyId, request.ConnectionId, out ProxyMatch? match))
+        {
+            return new ProxyAnswerResponse { NoAwaitingClient = true };
+        }
+
+        var offer = (OfferContext)match!.Offer.Payload!;
+        var announcement = (AnnouncementContext)match.Announcement.Payload!;
+        string? filtered = null;
+        if (string.IsNullOrEmpty(request.AnswerError) && request.ProxyAnswerSdp is { } sdp
+            && _filter.TryFilter(sdp, match.Announcement.Geo, match.IsPersonal, isAnswer: true, out string f, out _))
+        {
+            filtered = f;
+        }
+
+        _ = announcement;
+        bool delivered = offer.Answer.TrySetResult(filtered);
+        return new ProxyAnswerResponse { NoAwaitingClient = !delivered };
+    }
+
+    // The broker → server report relay is not built yet: the relay ends at once.
+    private static ClientRelayedPacketResponse Relay(ClientRelayedPacketRequest request)
+    {
+        _ = request;
+        return new ClientRelayedPacketResponse();
+    }
+
+    // Waits for a ticket; on timeout or cancellation withdraws it, and if the withdrawal lost the race to a match, returns the match.
+    private async Task<ProxyMatch?> WaitAsync(Task<ProxyMatch?> task, TimeSpan timeout, Func<bool> withdraw, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await task.WaitAsync(timeout, _time, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is TimeoutException or OperationCanceledException)
+        {
+            if (withdraw() || !task.IsCompletedSuccessfully)
+            {
+                if (e is OperationCanceledException)
+                {
+                    throw;
+                }
+
+                return null;
+            }
+
+            return await task.ConfigureAwait(false);
+        }
+    }
+}
