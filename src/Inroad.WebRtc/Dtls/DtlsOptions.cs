@@ -13,7 +13,7 @@ public sealed class DtlsOptions
     public DtlsFingerprint? RemoteFingerprint { get; set; }
 
     /// <summary>Which ClientHello to wear (client) and ServerHello order (server). Defaults to Chromium with the BoringSSL order.</summary>
-    internal DtlsShapePlan? Shape { get; set; }
+    public DtlsShapePlan? Shape { get; set; }
 
     /// <summary>Overall handshake limit. Defaults to 10 s; bounded to (0, 2 min] so a dead peer never keeps a thread forever.</summary>
     public TimeSpan HandshakeTimeout { get; set; } = TimeSpan.FromSeconds(10);

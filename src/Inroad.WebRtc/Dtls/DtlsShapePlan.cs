@@ -19,7 +19,7 @@ public enum SignalingRole
 /// obfuscation secret through HKDF-SHA256 with a context per signaling role, so both peers reach their own
 /// choice independently and a successful one can be replayed (in-proxy-design.md §6.3).
 /// </summary>
-internal sealed class DtlsShapePlan
+public sealed class DtlsShapePlan
 {
     private const string FingerprintContext = "inroad-dtls-fingerprint-";
     private const string RandomizationContext = "inroad-dtls-randomization-";
@@ -33,17 +33,20 @@ internal sealed class DtlsShapePlan
 
     public DtlsProfileKind Kind { get; }
 
-    public ClientHelloShape ClientHello { get; }
+    internal ClientHelloShape ClientHello { get; }
 
     /// <summary>Order of the non-empty ServerHello extensions (BouncyCastle always writes the empty EMS first).</summary>
     public IReadOnlyList<int> ServerExtensionOrder { get; }
 
+    /// <summary>A plan with a fixed profile and the BoringSSL ServerHello order (a randomized profile is drawn from the OS generator).</summary>
+    public static DtlsShapePlan Fixed(DtlsProfileKind kind) => Fixed(kind, null);
+
     /// <summary>A plan with a fixed profile and the BoringSSL ServerHello order (for tests and fixed configurations).</summary>
-    public static DtlsShapePlan Fixed(DtlsProfileKind kind, Random? random = null) =>
+    internal static DtlsShapePlan Fixed(DtlsProfileKind kind, Random? random) =>
         new(kind, ClientHelloProfiles.For(kind, random ?? SeededRandom.Fresh()), BoringSslServerOrder);
 
     /// <summary>A plan around a hand-made shape (tests of edge cases).</summary>
-    public static DtlsShapePlan ForTest(ClientHelloShape shape) => new(shape.Kind, shape, BoringSslServerOrder);
+    internal static DtlsShapePlan ForTest(ClientHelloShape shape) => new(shape.Kind, shape, BoringSslServerOrder);
 
     /// <summary>Chooses deterministically from <paramref name="rootSecret"/> (32 bytes) for <paramref name="role"/>.</summary>
     public static DtlsShapePlan Derive(ReadOnlySpan<byte> rootSecret, SignalingRole role, DtlsProfileChoice choice)
