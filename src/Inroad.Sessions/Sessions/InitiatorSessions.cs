@@ -85,7 +85,11 @@ public sealed class InitiatorSessions : IDisposable
         ArgumentNullException.ThrowIfNull(responder);
         lock (_lock)
         {
-            _slots.Remove(responder.Id);
+            // Keep the slot (its obfuscator); forget the sessions. A handshake in progress finishes on its own.
+            if (_slots.TryGetValue(responder.Id, out ResponderSlot? slot))
+            {
+                slot.Established = null;
+            }
         }
     }
 

@@ -6,18 +6,22 @@ namespace Inroad.Sessions.Tests.Sessions;
 
 public sealed class ResponderDefenceTests
 {
+    /// <summary>Establishes a session (request "R1"), then captures the next request ("R2") without delivering it.</summary>
+    private static async Task<byte[]> EstablishedThenCapturedAsync(SessionFixture f, InitiatorSessions initiator, CancellationToken ct)
+    {
+        await initiator.RoundTripAsync(f.RoundTripper, f.Identity, "R1"u8.ToArray(), TimeSpan.Zero, TimeSpan.FromSeconds(5), ct);
+        var capture = new CapturingRoundTripper();
+        await Assert.ThrowsAnyAsync<Exception>(() => initiator.RoundTripAsync(capture, f.Identity, "R2"u8.ToArray(), TimeSpan.Zero, TimeSpan.FromSeconds(5), ct));
+        return capture.Packets.Single();
+    }
+
     [Fact]
     public async Task Tampering_any_byte_of_a_request_is_rejected_and_the_session_survives()
     {
         using var f = new SessionFixture();
         using var initiator = f.NewInitiator();
         CancellationToken ct = TestContext.Current.CancellationToken;
-        await initiator.RoundTripAsync(f.RoundTripper, f.Identity, "R1"u8.ToArray(), TimeSpan.Zero, TimeSpan.FromSeconds(5), ct);
-
-        // Capture one transport request without delivering it.
-        var capture = new CapturingRoundTripper();
-        await Assert.ThrowsAnyAsync<Exception>(() => initiator.RoundTripAsync(capture, f.Identity, "R2"u8.ToArray(), TimeSpan.Zero, TimeSpan.FromSeconds(5), ct));
-        byte[] packet = capture.Packets.Single();
+        byte[] packet = await EstablishedThenCapturedAsync(f, initiator, ct);
         for (int i = 0; i < packet.Length; i++)
         {
             byte[] t = (byte[])packet.Clone();
@@ -36,10 +40,7 @@ public sealed class ResponderDefenceTests
         using var f = new SessionFixture();
         using var initiator = f.NewInitiator();
         CancellationToken ct = TestContext.Current.CancellationToken;
-        await initiator.RoundTripAsync(f.RoundTripper, f.Identity, "R1"u8.ToArray(), TimeSpan.Zero, TimeSpan.FromSeconds(5), ct);
-        var capture = new CapturingRoundTripper();
-        await Assert.ThrowsAnyAsync<Exception>(() => initiator.RoundTripAsync(capture, f.Identity, "R2"u8.ToArray(), TimeSpan.Zero, TimeSpan.FromSeconds(5), ct));
-        byte[] packet = capture.Packets.Single();
+        byte[] packet = await EstablishedThenCapturedAsync(f, initiator, ct);
         Assert.Equal(ResponderResultKind.Reply, (await f.Responder.HandlePacketAsync(packet, f.Handler, ct)).Kind);
 
         // Someone holding the obfuscation secret re-wraps the same session packet under a new nonce.
