@@ -26,7 +26,7 @@ public sealed class BrokerServiceTests
         },
         NetworkSeed);
 
-    private static BrokerService NewService(TimeSpan? offerTimeout = null) => new(new BrokerServiceOptions
+    internal static BrokerService NewService(TimeSpan? offerTimeout = null, bool onePeerIp = false) => new(new BrokerServiceOptions
     {
         CommonCompartments = new CommonCompartments([Common]),
         Destinations = new DestinationCheck(SignedServerEntry.PublicKeyOf(NetworkSeed), tag => tag == "t1"),
@@ -34,12 +34,14 @@ public sealed class BrokerServiceTests
         AllowBogonCandidates = true,
         ClientOfferTimeout = offerTimeout ?? TimeSpan.FromSeconds(4),
         ProxyAnnounceTimeout = TimeSpan.FromSeconds(3),
-        Matcher = new MatcherOptions { AllowCommonAsnMatching = true },
+        Matcher = onePeerIp
+            ? new MatcherOptions { AllowCommonAsnMatching = true, AnnouncementLimitEntryCount = 1000, AnnouncementRateQuantity = 100_000, OfferLimitEntryCount = 1000, OfferRateQuantity = 100_000 }
+            : new MatcherOptions { AllowCommonAsnMatching = true },
     });
 
-    private static PeerMetrics Metrics(int version = 1) => new() { ProtocolVersion = version };
+    internal static PeerMetrics Metrics(int version = 1) => new() { ProtocolVersion = version };
 
-    private static ClientOfferRequest Offer(int version = 1, string destination = "192.0.2.10:9443") => new()
+    internal static ClientOfferRequest Offer(int version = 1, string destination = "192.0.2.10:9443") => new()
     {
         Metrics = Metrics(version),
         CommonCompartmentIds = [Common],
@@ -58,7 +60,7 @@ public sealed class BrokerServiceTests
         return value!;
     }
 
-    private static CancellationToken Timeout(int seconds = 60)
+    internal static CancellationToken Timeout(int seconds = 60)
     {
         var cts = CancellationTokenSource.CreateLinkedTokenSource(TestContext.Current.CancellationToken);
         cts.CancelAfter(TimeSpan.FromSeconds(seconds));
