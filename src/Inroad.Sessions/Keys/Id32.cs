@@ -1,5 +1,4 @@
 using System.Buffers.Binary;
-using System.Security.Cryptography;
 
 namespace Inroad.Sessions.Keys;
 
@@ -35,7 +34,7 @@ internal readonly struct Id32 : IEquatable<Id32>
         Id32 id;
         do
         {
-            RandomNumberGenerator.Fill(bytes);
+            BufferedRandom.Fill(bytes);
             id = new Id32(bytes);
         }
         while (id.IsZero);

@@ -38,6 +38,7 @@ internal sealed class HandshakeState : IDisposable
     /// <param name="remoteStaticPublicKey">Remote static public key known in advance, or empty.</param>
     /// <param name="psks">Pre-shared keys, consumed in token order.</param>
     /// <param name="fixedEphemeralPrivateKey">For test vectors only: the ephemeral private key to use.</param>
+    /// <param name="staticPublicKey">The public key of <paramref name="staticPrivateKey"/> when already known (saves an X25519 base multiplication).</param>
     public HandshakeState(
         NoiseProtocol protocol,
         bool initiator,
@@ -45,7 +46,8 @@ internal sealed class HandshakeState : IDisposable
         ReadOnlySpan<byte> staticPrivateKey,
         ReadOnlySpan<byte> remoteStaticPublicKey,
         IReadOnlyList<byte[]>? psks = null,
-        byte[]? fixedEphemeralPrivateKey = null)
+        byte[]? fixedEphemeralPrivateKey = null,
+        ReadOnlySpan<byte> staticPublicKey = default)
     {
         _pattern = protocol.Pattern;
         _initiator = initiator;
@@ -58,7 +60,15 @@ internal sealed class HandshakeState : IDisposable
         if (!staticPrivateKey.IsEmpty)
         {
             staticPrivateKey.CopyTo(_s);
-            Curve25519.DerivePublicKey(_s, _sPub);
+            if (staticPublicKey.Length == DhLen)
+            {
+                staticPublicKey.CopyTo(_sPub);
+            }
+            else
+            {
+                Curve25519.DerivePublicKey(_s, _sPub);
+            }
+
             _hasS = true;
         }
 

@@ -84,7 +84,7 @@ internal sealed class PacketObfuscator : IDisposable
         int plaintextLength = headerLength + paddingLength + record.Length;
         byte[] packet = new byte[NonceLength + plaintextLength + TagLength];
         Span<byte> nonce = packet.AsSpan(0, NonceLength);
-        RandomNumberGenerator.Fill(nonce);
+        Keys.BufferedRandom.Fill(nonce);
 
         // Assemble the plaintext in place, then encrypt in place (GCM allows identical input and output).
         Span<byte> body = packet.AsSpan(NonceLength, plaintextLength);

@@ -85,7 +85,11 @@ public sealed class InitiatorSessions : IDisposable
         ArgumentNullException.ThrowIfNull(responder);
         lock (_lock)
         {
-            _slots.Remove(responder.Id);
+            // Keep the slot (its obfuscator); forget the sessions. A handshake in progress finishes on its own.
+            if (_slots.TryGetValue(responder.Id, out ResponderSlot? slot))
+            {
+                slot.Established = null;
+            }
         }
     }
 
@@ -276,7 +280,7 @@ public sealed class InitiatorSessions : IDisposable
         CancellationToken cancellationToken)
     {
         using var handshake = new HandshakeState(
-            NoiseProtocol.XkBlake2b, initiator: true, SessionPrologue.Create(session.Id), _key.X25519, slot.Identity.PublicKey.X25519);
+            NoiseProtocol.XkBlake2b, initiator: true, SessionPrologue.Create(session.Id), _key.X25519, slot.Identity.PublicKey.X25519, staticPublicKey: _key.PublicKey.X25519);
 
         // -> e, es
         byte[] message1 = WriteHandshake(slot, session, handshake, default);

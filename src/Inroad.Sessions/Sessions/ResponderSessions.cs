@@ -125,7 +125,7 @@ public sealed class ResponderSessions : IDisposable
 
     private Step StartHandshake(SessionPacket packet, ReadOnlySpan<byte> obfuscated)
     {
-        var handshake = new HandshakeState(NoiseProtocol.XkBlake2b, initiator: false, SessionPrologue.Create(packet.SessionId), _key.X25519, default);
+        var handshake = new HandshakeState(NoiseProtocol.XkBlake2b, initiator: false, SessionPrologue.Create(packet.SessionId), _key.X25519, default, staticPublicKey: _key.PublicKey.X25519);
         Span<byte> payload = stackalloc byte[64];
         if (packet.Payload.Length > HandshakeState.MaxMessageLength || handshake.ReadMessage(packet.Payload, payload) != 0)
         {
