@@ -86,7 +86,7 @@ public sealed class BrokerHttpTests
         SessionPrivateKey key = SessionPrivateKey.Generate();
         ObfuscationSecret secret = ObfuscationSecret.Generate();
         using var sessions = new ResponderSessions(new ResponderSessionsOptions { PrivateKey = key, ObfuscationSecret = secret });
-        BrokerService service = BrokerServiceTests.NewService(TimeSpan.FromSeconds(1.5));
+        BrokerService service = BrokerServiceTests.NewService(TimeSpan.FromSeconds(2));
         await using BrokerHttpHost host = await BrokerHttpHost.StartAsync(
             new BrokerHttpHostOptions { ForwardedForHeader = "X-Forwarded-For", SecretHeaderName = "X-Cdn-Secret", SecretHeaderValue = "s3cret" },
             service,
@@ -111,7 +111,7 @@ public sealed class BrokerHttpTests
     public async Task Hundred_proxies_and_two_hundred_clients_over_http2_and_sessions()
     {
         CancellationToken ct = BrokerServiceTests.Timeout(100);
-        BrokerService service = BrokerServiceTests.NewService(TimeSpan.FromSeconds(8), onePeerIp: true); // every peer is 127.0.0.1
+        BrokerService service = BrokerServiceTests.NewService(TimeSpan.FromSeconds(25), onePeerIp: true); // every peer is 127.0.0.1
         await using Broker broker = await Broker.StartAsync(service, ct);
         using var transport = new HttpBrokerRoundTripper(broker.Host.Address);
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
@@ -149,7 +149,7 @@ public sealed class BrokerHttpTests
         {
             using var client = new Peer(broker, transport);
             ClientOfferRequest request = BrokerServiceTests.Offer() with { ClientOfferSdp = $"v=0\r\na=x-client:{i}\r\na=candidate:1 1 udp 1 127.0.0.1 5000 typ host\r\n" };
-            ClientOfferResponse r = await client.CallAsync<ClientOfferRequest, ClientOfferResponse>(request, TimeSpan.FromSeconds(20), ct);
+            ClientOfferResponse r = await client.CallAsync<ClientOfferRequest, ClientOfferResponse>(request, TimeSpan.FromSeconds(35), ct);
             if (!r.NoMatch && !r.Limited)
             {
                 Assert.Contains($"a=x-for:a=x-client:{i}", r.ProxyAnswerSdp, StringComparison.Ordinal);
@@ -160,7 +160,7 @@ public sealed class BrokerHttpTests
         await stop.CancelAsync();
         await Task.WhenAll(proxies);
 
-        // 100 proxies re-announce at once after each answer, so all 200 clients are served inside their 8 s.
+        // 100 proxies re-announce at once after each answer, so all 200 clients are served inside their 25 s (generous: the machine may be loaded).
         Assert.All(results, r => Assert.False(r.Limited || r.NoMatch));
         Assert.Equal(200, results.Select(r => r.ConnectionId).Distinct().Count());
         Assert.Equal(200, answered);
