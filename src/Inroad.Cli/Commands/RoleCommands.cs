@@ -11,8 +11,9 @@ internal static class RoleCommands
     public static Command Broker()
     {
         var command = new Command("broker", "Run a broker: matches client offers with proxy announcements and relays WebRTC signaling.");
-        command.Options.Add(ConfigOption("Broker configuration (JSON): keys, compartments, GeoIP databases, HTTP listener."));
-        return NotYet(command, "the broker", 4);
+        Option<FileInfo> config = ConfigOption("Broker configuration (JSON): keys, compartments, GeoIP databases, HTTP listener.");
+        command.Options.Add(config);
+        return BrokerCommand.Configure(command, config);
     }
 
     public static Command Server()
@@ -53,13 +54,15 @@ internal static class RoleCommands
     public static Command Keygen()
     {
         var command = new Command("keygen", "Make identity keys, root obfuscation secrets, compartment IDs and signed server entries.");
-        command.Options.Add(new Option<string>("--kind")
+        var kind = new Option<string>("--kind")
         {
             Description = "What to make: identity, secret, compartment, server-entry.",
             DefaultValueFactory = _ => "identity",
-        });
-        command.Options.Add(new Option<FileInfo>("--out") { Description = "Write to this file instead of stdout." });
-        return NotYet(command, "keygen", 4);
+        };
+        var output = new Option<FileInfo>("--out") { Description = "Write to this file instead of stdout." };
+        command.Options.Add(kind);
+        command.Options.Add(output);
+        return KeygenCommand.Configure(command, kind, output);
     }
 
     private static Option<FileInfo> ConfigOption(string description) =>

@@ -43,10 +43,14 @@ internal sealed class BrokerService
     /// <summary>The matcher (for metrics and tests).</summary>
     public Matcher Matcher => _matcher;
 
+    /// <summary>The peer address of the latest request (for tests of the HTTP host's forwarding rules).</summary>
+    internal IPAddress? LastPeerIp { get; private set; }
+
     /// <summary>Handles one request record from <paramref name="peerId"/> (its session key) seen at <paramref name="peerIp"/>.</summary>
     public async ValueTask<byte[]> HandleAsync(Id32 peerId, IPAddress peerIp, ReadOnlyMemory<byte> record, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(peerIp);
+        LastPeerIp = peerIp;
         if (!RecordFraming.TryPeekType(record.Span, out RecordType type))
         {
             throw new BrokerException("not a record");
