@@ -6,7 +6,8 @@ namespace Inroad.WebRtc.Tests.Browser;
 /// (and /mbox/closed for the close test); every step is posted to /log.
 /// bulk: one reliable channel "bulk"; sends N random bytes in 16 KiB messages and reports the SHA-256 of what it
 ///   sent and of what it received once N bytes arrived. lossy: counts whole, well-formed 1000-byte messages
-///   (4-byte little-endian index, then (index + i) &amp; 255) until /mbox/sentAll, sends 1000 such messages back.
+///   (4-byte little-endian index, then (index + i) &amp; 255) until /mbox/sentAll, sends 1000 such messages back,
+///   paced at 10 per 10 ms.
 /// close: echoes one message, then reports channel and SCTP transport close events.
 /// </summary>
 internal static class BrowserPage
@@ -82,13 +83,14 @@ async function lossy(pc, dc) {
     const b = new Uint8Array(1000);
     b[0] = index & 255; b[1] = (index >> 8) & 255;
     for (let i = 4; i < 1000; i++) b[i] = (index + i) & 255;
-    if (dc.bufferedAmount > (1 << 20)) await sleep(5);
+    if (index % 10 === 9) await sleep(10);
     dc.send(b);
   }
   await put('jsSentAll', 'yes');
   await take('sentAll');
   await sleep(1000);
-  await put('result', { whole: seen.size, bad, ordered: dc.ordered, maxRetransmits: dc.maxRetransmits, label: dc.label });
+  const dcs = []; (await pc.getStats()).forEach(x => { if (x.type === 'data-channel') dcs.push({ sent: x.messagesSent, recv: x.messagesReceived }); });
+  await put('result', { stats: dcs, whole: seen.size, bad, ordered: dc.ordered, maxRetransmits: dc.maxRetransmits, label: dc.label });
 }
 async function closing(pc, dc) {
   dc.onmessage = e => dc.send(e.data);
