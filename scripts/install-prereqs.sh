@@ -12,6 +12,7 @@ packages=(
   miniupnpd-nftables  # NAT tests: UPnP-IGD, NAT-PMP and PCP server on a lab NAT router
   miniupnpc           # NAT tests: upnpc, a third-party UPnP client to cross-check ours
   natpmpc             # NAT tests: a third-party NAT-PMP client to cross-check ours
+  chromium            # WebRTC browser interop tests: headless Chromium as the other peer
 )
 missing=()
 for p in "${packages[@]}"; do
