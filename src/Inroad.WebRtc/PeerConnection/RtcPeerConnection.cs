@@ -2,6 +2,7 @@ using System.Security.Cryptography;
 using Inroad.WebRtc.DataChannels;
 using Inroad.WebRtc.Dtls;
 using Inroad.WebRtc.Ice;
+using Inroad.WebRtc.Sctp;
 using Inroad.WebRtc.Sdp;
 using Microsoft.Extensions.Logging;
 
@@ -18,9 +19,11 @@ namespace Inroad.WebRtc.PeerConnection;
 /// </summary>
 public sealed class RtcPeerConnection : IAsyncDisposable
 {
-    // SCTP packets are 1200 bytes (Chromium's default); DTLS 1.2 AES-GCM adds 37, so the UDP payload
-    // must allow at least 1237. 1280 leaves room for a CBC or ChaCha suite without fragmenting on IPv4.
-    private const int MaxUdpPayload = 1280;
+    // SCTP packets are 1200 bytes (Chromium's default); DTLS 1.2 adds 37 with AES-GCM and up to 93 with
+    // a CBC-SHA384 suite a randomized ClientHello may pick, so the UDP payload must allow 1293.
+    private const int MaxUdpPayload = 1300;
+
+    private const int SctpMtu = 1200;
 
     private readonly RtcPeerOptions _options;
     private readonly bool _isOfferer;
@@ -131,6 +134,7 @@ public sealed class RtcPeerConnection : IAsyncDisposable
             stage = "SCTP";
             _channels = new DataChannelSession(_dtls, new DataChannelSessionOptions
             {
+                Sctp = new SctpOptions { Mtu = Math.Min(SctpMtu, _dtls.MaxDatagramSize) },
                 IsDtlsClient = dtlsClient,
                 RemoteMaxMessageSize = remote.MaxMessageSize is > 0 and <= int.MaxValue ? (int)remote.MaxMessageSize.Value : 65536,
             }, _options.TimeProvider);
