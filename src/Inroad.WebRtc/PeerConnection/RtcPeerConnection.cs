@@ -172,6 +172,26 @@ public sealed class RtcPeerConnection : IAsyncDisposable
         return (channel.AsStream(), channel.Label);
     }
 
+    /// <summary>A snapshot of the selected path and the transport counters. Throws when not connected.</summary>
+    public async Task<RtcPeerStatistics> GetStatisticsAsync()
+    {
+        var (counters, rtt, cwnd) = await Connected.GetStatisticsAsync().ConfigureAwait(false);
+        return new RtcPeerStatistics
+        {
+            SelectedRemoteEndPoint = SelectedRemoteEndPoint,
+            DtlsProfile = DtlsProfile,
+            PacketsSent = counters.PacketsSent,
+            PacketsReceived = counters.PacketsReceived,
+            BytesReceived = counters.BytesDelivered,
+            MessagesReceived = counters.MessagesDelivered,
+            Retransmissions = counters.Retransmissions,
+            AbandonedMessages = counters.AbandonedMessages,
+            SmoothedRtt = rtt,
+            CongestionWindow = cwnd,
+            DroppedDatagrams = _ice?.DroppedDatagrams ?? 0,
+        };
+    }
+
     /// <summary>Completes when the SCTP association ends.</summary>
     public Task Completion => _channels?.Completion ?? Task.CompletedTask;
 

@@ -65,6 +65,13 @@ public sealed class RtcPeerConnectionTests
                     a.ReadExactlyAsync(gotDown, ct).AsTask());
                 Assert.Equal(up, gotUp);
                 Assert.Equal(down, gotDown);
+
+                RtcPeerStatistics stats = await answerer.GetStatisticsAsync();
+                Assert.Equal(profile, stats.DtlsProfile);
+                Assert.True(stats.BytesReceived >= up.Length, $"received {stats.BytesReceived}");
+                Assert.True(stats.PacketsSent > 0 && stats.PacketsReceived > up.Length / 1200);
+                Assert.True(stats.CongestionWindow > 0);
+                Assert.Equal(IPAddress.Loopback, stats.SelectedRemoteEndPoint!.Address);
             }
         }
 
