@@ -23,6 +23,15 @@ public sealed class SecureTunnelStreamTests
         return cts.Token;
     }
 
+    /// <summary>A server for a fresh identity, a loopback connection to it, and its pending accept.</summary>
+    private static async Task<(Identity Id, SecureTunnelServer Server, NetworkStream Client, Task<SecureTunnelStream?> Accepting)> StartAsync(CancellationToken ct)
+    {
+        var id = Identity.Create();
+        var server = new SecureTunnelServer(id.Key, id.Secret, Quick);
+        var (client, serverSide) = await LoopbackPair.CreateAsync(ct);
+        return (id, server, client, server.AcceptAsync(serverSide, ct));
+    }
+
     private sealed record Identity(SessionPrivateKey Key, ObfuscationSecret Secret)
     {
         public static Identity Create() => new(SessionPrivateKey.Generate(), ObfuscationSecret.Generate());
@@ -32,10 +41,7 @@ public sealed class SecureTunnelStreamTests
     public async Task Both_sides_agree_and_carry_one_MiB_each_way_byte_for_byte()
     {
         CancellationToken ct = Timeout();
-        var id = Identity.Create();
-        var server = new SecureTunnelServer(id.Key, id.Secret, Quick);
-        var (c, s) = await LoopbackPair.CreateAsync(ct);
-        Task<SecureTunnelStream?> accepting = server.AcceptAsync(s, ct);
+        var (id, server, c, accepting) = await StartAsync(ct);
         await using SecureTunnelStream client = await SecureTunnelStream.ConnectAsync(c, id.Key.PublicKey, id.Secret, Quick, ct);
         await using SecureTunnelStream accepted = (await accepting)!;
         Assert.Equal(client.HandshakeHash.ToArray(), accepted.HandshakeHash.ToArray());
@@ -87,10 +93,7 @@ public sealed class SecureTunnelStreamTests
     public async Task Wrong_obfuscation_secret_gets_silence_then_a_close_and_the_client_a_clear_failure()
     {
         CancellationToken ct = Timeout();
-        var id = Identity.Create();
-        var server = new SecureTunnelServer(id.Key, id.Secret, Quick);
-        var (c, s) = await LoopbackPair.CreateAsync(ct);
-        Task<SecureTunnelStream?> accepting = server.AcceptAsync(s, ct);
+        var (id, server, c, accepting) = await StartAsync(ct);
         var error = await Assert.ThrowsAsync<SessionException>(() =>
             SecureTunnelStream.ConnectAsync(c, id.Key.PublicKey, ObfuscationSecret.Generate(), Quick, ct));
         Assert.Equal(SessionError.HandshakeFailed, error.Error);
@@ -101,11 +104,8 @@ public sealed class SecureTunnelStreamTests
     public async Task Wrong_server_key_fails_the_handshake_without_an_answer()
     {
         CancellationToken ct = Timeout();
-        var id = Identity.Create();
-        var server = new SecureTunnelServer(id.Key, id.Secret, Quick);
-        var (c, s) = await LoopbackPair.CreateAsync(ct);
+        var (id, server, c, accepting) = await StartAsync(ct);
         var recording = new RecordingStream(c);
-        Task<SecureTunnelStream?> accepting = server.AcceptAsync(s, ct);
         await Assert.ThrowsAsync<SessionException>(() =>
             SecureTunnelStream.ConnectAsync(recording, SessionPrivateKey.Generate().PublicKey, id.Secret, Quick, ct));
         Assert.Null(await accepting);
@@ -116,11 +116,8 @@ public sealed class SecureTunnelStreamTests
     public async Task A_replayed_first_flight_is_met_with_silence()
     {
         CancellationToken ct = Timeout();
-        var id = Identity.Create();
-        var server = new SecureTunnelServer(id.Key, id.Secret, Quick);
-        var (c, s) = await LoopbackPair.CreateAsync(ct);
+        var (id, server, c, accepting) = await StartAsync(ct);
         var recording = new RecordingStream(c);
-        Task<SecureTunnelStream?> accepting = server.AcceptAsync(s, ct);
         await using (await SecureTunnelStream.ConnectAsync(recording, id.Key.PublicKey, id.Secret, Quick, ct))
         await using (await accepting)
         {
@@ -174,11 +171,8 @@ public sealed class SecureTunnelStreamTests
     public async Task A_flipped_bit_in_a_data_frame_breaks_the_stream_instead_of_delivering_wrong_bytes()
     {
         CancellationToken ct = Timeout();
-        var id = Identity.Create();
-        var server = new SecureTunnelServer(id.Key, id.Secret, Quick);
-        var (c, s) = await LoopbackPair.CreateAsync(ct);
+        var (id, server, c, accepting) = await StartAsync(ct);
         var tamper = new RecordingStream(c);
-        Task<SecureTunnelStream?> accepting = server.AcceptAsync(s, ct);
         await using SecureTunnelStream client = await SecureTunnelStream.ConnectAsync(tamper, id.Key.PublicKey, id.Secret, Quick, ct);
         await using SecureTunnelStream accepted = (await accepting)!;
 
