@@ -6,19 +6,22 @@ namespace Inroad.Server;
 /// <summary>Serves one tunnel's streams: each accepted open is dialed and relayed until both sides end.</summary>
 public static class TunnelStreamService
 {
-    /// <summary>Runs until the session ends or the token fires.</summary>
-    public static async Task RunAsync(MuxSession session, TargetDialer dialer, CancellationToken cancellationToken)
+    /// <summary>Runs until the session ends or the token fires; returns how many streams the client opened.</summary>
+    public static async Task<int> RunAsync(MuxSession session, TargetDialer dialer, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(session);
         ArgumentNullException.ThrowIfNull(dialer);
         var running = new List<Task>();
+        int opened = 0;
         while (await session.AcceptStreamAsync(cancellationToken).ConfigureAwait(false) is { } stream)
         {
+            opened++;
             running.RemoveAll(t => t.IsCompleted);
             running.Add(ServeAsync(stream, dialer, cancellationToken));
         }
 
         await Task.WhenAll(running).ConfigureAwait(false);
+        return opened;
     }
 
     private static async Task ServeAsync(MuxStream stream, TargetDialer dialer, CancellationToken cancellationToken)

@@ -48,11 +48,40 @@ internal static class SignedServerEntry
         return publicKey;
     }
 
+    /// <summary>
+    /// Parses without checking the signature: what a client does with the entry it was given (the broker checks
+    /// the signature; the server's keys in it are what the client's tunnel authenticates against).
+    /// </summary>
+    public static bool TryReadUnverified(ReadOnlyMemory<byte> signed, out ServerEntry? entry)
+    {
+        entry = null;
+        return TrySplit(signed, out ReadOnlyMemory<byte> fields, out _) && ServerEntry.TryParse(fields, out entry);
+    }
+
     /// <summary>Verifies and parses; false for a bad signature or malformed input (never throws).</summary>
     public static bool TryVerify(ReadOnlyMemory<byte> signed, ReadOnlySpan<byte> networkPublicKey, out ServerEntry? entry)
     {
         entry = null;
-        ReadOnlyMemory<byte> fields = default, signature = default;
+        if (!TrySplit(signed, out ReadOnlyMemory<byte> fields, out ReadOnlyMemory<byte> signature))
+        {
+            return false;
+        }
+
+        if (signature.Length != SignatureLength || networkPublicKey.Length != Ed25519.PublicKeySize)
+        {
+            return false;
+        }
+
+        byte[] message = [.. Context, .. fields.Span];
+        return Ed25519.Verify(signature.ToArray(), 0, networkPublicKey.ToArray(), 0, message, 0, message.Length)
+            && ServerEntry.TryParse(fields, out entry);
+    }
+
+    private static bool TrySplit(ReadOnlyMemory<byte> signed, out ReadOnlyMemory<byte> fields, out ReadOnlyMemory<byte> signature)
+    {
+        ReadOnlyMemory<byte> f = default, sig = default;
+        fields = default;
+        signature = default;
         try
         {
             CborReader reader = CborRecords.CreateReader(signed);
@@ -60,8 +89,8 @@ internal static class SignedServerEntry
             {
                 switch (key)
                 {
-                    case 1: fields = reader.ReadByteString(); break;
-                    case 2: signature = reader.ReadByteString(); break;
+                    case 1: f = reader.ReadByteString(); break;
+                    case 2: sig = reader.ReadByteString(); break;
                     default: reader.SkipValue(); break;
                 }
             });
@@ -75,13 +104,8 @@ internal static class SignedServerEntry
             return false;
         }
 
-        if (signature.Length != SignatureLength || networkPublicKey.Length != Ed25519.PublicKeySize)
-        {
-            return false;
-        }
-
-        byte[] message = [.. Context, .. fields.Span];
-        return Ed25519.Verify(signature.ToArray(), 0, networkPublicKey.ToArray(), 0, message, 0, message.Length)
-            && ServerEntry.TryParse(fields, out entry);
+        fields = f;
+        signature = sig;
+        return true;
     }
 }

@@ -1,0 +1,243 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+using Inroad.Broker.Matching;
+using Inroad.Server.BrokerReports;
+using Inroad.Sessions.Streams;
+using Inroad.Tunnel;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace Inroad.Server;
+
+/// <summary>
+/// A tunnel server's in-proxy TCP listener (design §5). Each connection comes from a proxy relaying one client:
+/// the secure tunnel handshake (random-looking from the first byte; failures are held silently), then the API
+/// handshake that carries the broker's report through the client, then multiplexed streams dialed under the
+/// <see cref="TargetPolicy"/>. The broker-reported client address, not the proxy's, drives GeoIP and the one
+/// <c>server_tunnel</c> record logged when the tunnel ends.
+/// </summary>
+internal sealed partial class InproxyTunnelServer : IAsyncDisposable
+{
+    private readonly InproxyTunnelServerOptions _options;
+    private readonly Socket _listener;
+    private readonly SecureTunnelServer _secure;
+    private readonly TargetDialer _dialer;
+    private readonly ILogger _logger;
+    private readonly ILogger _tunnelLog;
+    private readonly CancellationTokenSource _stop = new();
+    private readonly Task _acceptLoop;
+    private readonly Lock _lock = new();
+    private readonly HashSet<Task> _connections = [];
+    private int _active;
+    private long _accepted;
+    private long _refused;
+
+    private InproxyTunnelServer(InproxyTunnelServerOptions options, Socket listener)
+    {
+        _options = options;
+        _listener = listener;
+        _secure = new SecureTunnelServer(options.PrivateKey!, options.ObfuscationSecret!, options.SecureTunnel);
+        _dialer = new TargetDialer(options.TargetPolicy);
+        _logger = (ILogger?)options.LoggerFactory?.CreateLogger("Inroad.Server") ?? NullLogger.Instance;
+        _tunnelLog = (ILogger?)options.LoggerFactory?.CreateLogger("Inroad.Server.Tunnels") ?? NullLogger.Instance;
+        LocalEndPoint = (IPEndPoint)listener.LocalEndPoint!;
+        _acceptLoop = AcceptLoopAsync(_stop.Token);
+    }
+
+    /// <summary>Raised when a tunnel's broker report verified (before any stream opens).</summary>
+    public event Action<VerifiedBrokerReport>? TunnelAccepted;
+
+    /// <summary>Raised once per accepted tunnel when it ends, with the record that was logged.</summary>
+    public event Action<ServerTunnelRecord>? TunnelEnded;
+
+    /// <summary>Where proxies connect.</summary>
+    public IPEndPoint LocalEndPoint { get; }
+
+    /// <summary>Tunnels running now.</summary>
+    public int ActiveTunnels => Volatile.Read(ref _active);
+
+    /// <summary>Tunnels whose broker report verified, since start.</summary>
+    public long AcceptedTunnels => Interlocked.Read(ref _accepted);
+
+    /// <summary>Connections refused in the API handshake (no verified report), since start.</summary>
+    public long RefusedTunnels => Interlocked.Read(ref _refused);
+
+    /// <summary>Validates <paramref name="options"/>, binds the listener and starts accepting.</summary>
+    public static InproxyTunnelServer Start(InproxyTunnelServerOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        options.Validate();
+        var listener = new Socket(options.Listen.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
+        try
+        {
+            listener.Bind(options.Listen);
+            listener.Listen(512);
+        }
+        catch
+        {
+            listener.Dispose();
+            throw;
+        }
+
+        return new InproxyTunnelServer(options, listener);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _stop.CancelAsync().ConfigureAwait(false);
+        _listener.Dispose();
+        await _acceptLoop.ConfigureAwait(false);
+        Task[] running;
+        lock (_lock)
+        {
+            running = [.. _connections];
+        }
+
+        await Task.WhenAll(running).ConfigureAwait(false);
+        _stop.Dispose();
+    }
+
+    private async Task AcceptLoopAsync(CancellationToken cancellationToken)
+    {
+        while (!cancellationToken.IsCancellationRequested)
+        {
+            Socket socket;
+            try
+            {
+                socket = await _listener.AcceptAsync(cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is OperationCanceledException or ObjectDisposedException)
+            {
+                return;
+            }
+            catch (SocketException e)
+            {
+                LogAcceptFailed(_logger, e.SocketErrorCode);
+                continue;
+            }
+
+            socket.NoDelay = true;
+            Task task = ServeAsync(socket, cancellationToken);
+            lock (_lock)
+            {
+                _connections.Add(task);
+            }
+
+            _ = task.ContinueWith(
+                t =>
+                {
+                    lock (_lock)
+                    {
+                        _connections.Remove(t);
+                    }
+                },
+                CancellationToken.None,
+                TaskContinuationOptions.ExecuteSynchronously,
+                TaskScheduler.Default);
+        }
+    }
+
+    private async Task ServeAsync(Socket socket, CancellationToken cancellationToken)
+    {
+        IPEndPoint peer = (IPEndPoint)socket.RemoteEndPoint!;
+        var wire = new CountingStream(new NetworkStream(socket, ownsSocket: true));
+        long started = Stopwatch.GetTimestamp();
+        await using (wire.ConfigureAwait(false))
+        {
+            try
+            {
+                SecureTunnelStream? tunnel = await _secure.AcceptAsync(wire, cancellationToken).ConfigureAwait(false);
+                if (tunnel is null)
+                {
+                    return;
+                }
+
+                await using (tunnel.ConfigureAwait(false))
+                {
+                    VerifiedBrokerReport? report;
+                    using (var handshake = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken))
+                    {
+                        handshake.CancelAfter(_options.HandshakeTimeout);
+                        report = await InproxyApiHandshake.AcceptAsync(tunnel, _options.Reports!, handshake.Token).ConfigureAwait(false);
+                    }
+
+                    if (report is null)
+                    {
+                        Interlocked.Increment(ref _refused);
+                        LogRefused(_logger);
+                        return;
+                    }
+
+                    Interlocked.Increment(ref _accepted);
+                    Interlocked.Increment(ref _active);
+                    try
+                    {
+                        TunnelAccepted?.Invoke(report);
+                        int streams;
+                        MuxSession mux = MuxSession.StartServer(tunnel);
+                        await using (mux.ConfigureAwait(false))
+                        {
+                            streams = await TunnelStreamService.RunAsync(mux, _dialer, cancellationToken).ConfigureAwait(false);
+                        }
+
+                        Finish(report, peer, wire, streams, Stopwatch.GetElapsedTime(started));
+                    }
+                    finally
+                    {
+                        Interlocked.Decrement(ref _active);
+                    }
+                }
+            }
+            catch (Exception e) when (e is IOException or OperationCanceledException or ObjectDisposedException or SocketException)
+            {
+                LogConnectionEnded(_logger, e.GetType().Name);
+            }
+        }
+    }
+
+    private void Finish(VerifiedBrokerReport verified, IPEndPoint peer, CountingStream wire, int streams, TimeSpan duration)
+    {
+        Protocol.Messages.BrokerServerReport r = verified.Report;
+        GeoKey client = IPAddress.TryParse(r.ClientIp, out IPAddress? clientIp) && _options.Geo is { } geo ? geo.Lookup(clientIp) : GeoKey.Unknown;
+        bool proxyMatches = IPAddress.TryParse(r.ProxyIp, out IPAddress? proxyIp) && proxyIp.Equals(peer.Address.IsIPv4MappedToIPv6 ? peer.Address.MapToIPv4() : peer.Address);
+        var record = new ServerTunnelRecord
+        {
+            ConnectionId = r.ConnectionId.ToHex(),
+            ProxyId = r.ProxyId.ToHex(),
+            BrokerId = verified.BrokerId.ToString(),
+            ClientRegion = client.CountryCode,
+            ClientAsn = client.Asn,
+            ClientNatType = r.ClientNatType.ToString(),
+            ProxyNatType = r.ProxyMetrics?.NatType.ToString() ?? "",
+            ProxyDtlsFingerprint = r.ProxyDtlsFingerprint ?? "",
+            MatchedPersonalCompartment = r.MatchedPersonalCompartments,
+            ProxyAddressMatches = proxyMatches,
+            BytesUp = wire.BytesRead,
+            BytesDown = wire.BytesWritten,
+            Streams = streams,
+            Duration = duration,
+        };
+        LogServerTunnel(
+            _tunnelLog, record.ConnectionId, record.ProxyId, record.BrokerId, record.ClientRegion, record.ClientAsn, record.ClientNatType, record.ProxyNatType,
+            record.ProxyDtlsFingerprint, record.MatchedPersonalCompartment, record.ProxyAddressMatches, record.BytesUp, record.BytesDown, record.Streams, (long)duration.TotalMilliseconds);
+        TunnelEnded?.Invoke(record);
+    }
+
+    [LoggerMessage(EventId = 1, EventName = "server_tunnel", Level = LogLevel.Information,
+        Message = "server_tunnel connection_id={ConnectionId} proxy_id={ProxyId} broker_id={BrokerId} client_region={ClientRegion} client_asn={ClientAsn} " +
+            "client_nat_type={ClientNatType} proxy_nat_type={ProxyNatType} proxy_dtls_fingerprint={ProxyDtlsFingerprint} personal={Personal} " +
+            "proxy_address_matches={ProxyAddressMatches} bytes_up={BytesUp} bytes_down={BytesDown} streams={Streams} duration_ms={DurationMs}")]
+    private static partial void LogServerTunnel(
+        ILogger logger, string connectionId, string proxyId, string brokerId, string clientRegion, uint clientAsn, string clientNatType, string proxyNatType,
+        string proxyDtlsFingerprint, bool personal, bool proxyAddressMatches, long bytesUp, long bytesDown, int streams, long durationMs);
+
+    [LoggerMessage(EventId = 2, Level = LogLevel.Debug, Message = "In-proxy tunnel refused: no verified broker report")]
+    private static partial void LogRefused(ILogger logger);
+
+    [LoggerMessage(EventId = 3, Level = LogLevel.Debug, Message = "In-proxy connection ended: {Reason}")]
+    private static partial void LogConnectionEnded(ILogger logger, string reason);
+
+    [LoggerMessage(EventId = 4, Level = LogLevel.Warning, Message = "Accept failed: {Error}")]
+    private static partial void LogAcceptFailed(ILogger logger, SocketError error);
+}
