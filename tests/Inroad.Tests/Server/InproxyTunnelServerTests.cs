@@ -1,0 +1,193 @@
+using System.Net;
+using System.Net.Sockets;
+using System.Security.Cryptography;
+using Inroad.Client.Tunnel;
+using Inroad.Protocol;
+using Inroad.Protocol.Messages;
+using Inroad.Server;
+using Inroad.Server.BrokerReports;
+using Inroad.Sessions.Keys;
+using Id32 = Inroad.Protocol.Id32;
+using Inroad.Sessions.Obfuscation;
+using Inroad.Tests.Broker;
+using Inroad.Tests.Tunnel;
+using Inroad.Tunnel;
+
+namespace Inroad.Tests.Server;
+
+/// <summary>
+/// The in-proxy listener and the client tunnel over real loopback TCP (standing in for the path through a proxy),
+/// with a scripted broker relay: no stream before a verified report, relays carried through the client, refusals.
+/// </summary>
+public sealed class InproxyTunnelServerTests
+{
+    /// <summary>Scripted broker side: packet "A" → report; "H1" → asks the client to relay "H2", whose answer "H3" → report.</summary>
+    private sealed class ScriptedRelay(Id32 reportedConnection) : IBrokerReportRelay
+    {
+        public List<string> Seen { get; } = [];
+
+        public ValueTask<BrokerRelayStep> HandlePacketAsync(ReadOnlyMemory<byte> packet, Id32 expectedConnectionId, CancellationToken cancellationToken)
+        {
+            string p = System.Text.Encoding.ASCII.GetString(packet.Span);
+            Seen.Add(p);
+            BrokerRelayStep step = p switch
+            {
+                "A" or "H3" when expectedConnectionId == reportedConnection => new(null, Report(reportedConnection)),
+                "H1" => new("H2"u8.ToArray(), null),
+                "LOOP" => new("LOOP"u8.ToArray(), null),
+                _ => default,
+            };
+            return ValueTask.FromResult(step);
+        }
+    }
+
+    private sealed class TcpTransport(NetworkStream stream, Id32 connectionId, string firstPacket) : IInproxyTransport
+    {
+        public Stream Stream => stream;
+
+        public Id32 ConnectionId => connectionId;
+
+        public ReadOnlyMemory<byte> RelayPacketToServer { get; } = System.Text.Encoding.ASCII.GetBytes(firstPacket);
+
+        public Task Completion => Task.Delay(Timeout.Infinite);
+
+        public Task<byte[]> RelayToBrokerAsync(ReadOnlyMemory<byte> packetFromServer, CancellationToken cancellationToken) =>
+            Task.FromResult(System.Text.Encoding.ASCII.GetString(packetFromServer.Span) switch
+            {
+                "H2" => "H3"u8.ToArray(),
+                "LOOP" => "LOOP"u8.ToArray(),
+                _ => Array.Empty<byte>(),
+            });
+
+        public ValueTask DisposeAsync() => stream.DisposeAsync();
+    }
+
+    private static VerifiedBrokerReport Report(Id32 connection) => new(
+        SessionPrivateKey.Generate().Id,
+        new BrokerServerReport { ConnectionId = connection, ProxyId = Id32.NewRandom(), ClientIp = "203.0.113.7", ProxyIp = "127.0.0.1", ProxyDtlsFingerprint = "Firefox" });
+
+    private sealed class Fixture : IAsyncDisposable
+    {
+        private readonly SessionPrivateKey _key = SessionPrivateKey.Generate();
+        private readonly ObfuscationSecret _secret = ObfuscationSecret.Generate();
+
+        public Fixture(TargetPolicy policy)
+        {
+            Relay = new ScriptedRelay(Connection);
+            Server = InproxyTunnelServer.Start(new InproxyTunnelServerOptions
+            {
+                PrivateKey = _key,
+                ObfuscationSecret = _secret,
+                Reports = Relay,
+                TargetPolicy = policy,
+            });
+            Server.TunnelEnded += r => Ended.TrySetResult(r);
+        }
+
+        public Id32 Connection { get; } = Id32.NewRandom();
+
+        public ScriptedRelay Relay { get; }
+
+        public InproxyTunnelServer Server { get; }
+
+        public TaskCompletionSource<ServerTunnelRecord> Ended { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public async Task<InproxyTunnel> ConnectAsync(string firstPacket, CancellationToken ct, Id32? connection = null)
+        {
+            var tcp = new TcpClient();
+            await tcp.ConnectAsync(Server.LocalEndPoint, ct);
+            var transport = new TcpTransport(tcp.GetStream(), connection ?? Connection, firstPacket);
+            return await InproxyTunnel.EstablishAsync(transport, new ServerIdentity(_key.PublicKey, _secret), TimeSpan.FromSeconds(20), ct);
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            await Server.DisposeAsync();
+            _key.Dispose();
+        }
+    }
+
+    [Theory]
+    [InlineData("A", new[] { "A" })]
+    [InlineData("H1", new[] { "H1", "H3" })]
+    public async Task Streams_open_only_after_the_report_verified_and_the_tunnel_is_logged(string first, string[] expectedPackets)
+    {
+        CancellationToken ct = BrokerServiceTests.Timeout();
+        await using var fixture = new Fixture(TargetPolicy.AllowAll);
+        await using LoopbackService echo = LoopbackService.Echo();
+        var accepted = new TaskCompletionSource<VerifiedBrokerReport>(TaskCreationOptions.RunContinuationsAsynchronously);
+        fixture.Server.TunnelAccepted += r => accepted.TrySetResult(r);
+
+        await using (InproxyTunnel tunnel = await fixture.ConnectAsync(first, ct))
+        {
+            Assert.Equal(fixture.Connection, (await accepted.Task.WaitAsync(ct)).Report.ConnectionId);
+            Assert.Equal(expectedPackets, fixture.Relay.Seen);
+            await using MuxStream stream = await tunnel.OpenStreamAsync(echo.EndPoint.ToString(), ct);
+            byte[] sent = RandomNumberGenerator.GetBytes(100_000);
+            Task write = stream.WriteAsync(sent, ct).AsTask();
+            byte[] back = new byte[sent.Length];
+            await stream.ReadExactlyAsync(back, ct);
+            await write;
+            Assert.Equal(sent, back);
+        }
+
+        ServerTunnelRecord record = await fixture.Ended.Task.WaitAsync(ct);
+        Assert.Equal(fixture.Connection.ToHex(), record.ConnectionId);
+        Assert.Equal("Firefox", record.ProxyDtlsFingerprint);
+        Assert.True(record.ProxyAddressMatches);
+        Assert.Equal(1, record.Streams);
+        Assert.True(record.BytesUp > 100_000 && record.BytesDown > 100_000, $"{record.BytesUp}/{record.BytesDown}");
+        Assert.Equal(1, fixture.Server.AcceptedTunnels);
+    }
+
+    [Theory]
+    [InlineData("WRONG")] // the relay cannot verify it
+    [InlineData("LOOP")]  // the relay never ends: cut off after ten rounds
+    public async Task Without_a_verified_report_the_server_refuses_and_opens_nothing(string first)
+    {
+        CancellationToken ct = BrokerServiceTests.Timeout();
+        await using var fixture = new Fixture(TargetPolicy.AllowAll);
+        ClientTunnelException e = await Assert.ThrowsAsync<ClientTunnelException>(() => fixture.ConnectAsync(first, ct));
+        Assert.Contains("refused", e.Message, StringComparison.Ordinal);
+        Assert.Equal(0, fixture.Server.AcceptedTunnels);
+        Assert.Equal(1, fixture.Server.RefusedTunnels);
+        Assert.True(fixture.Relay.Seen.Count <= InproxyApiHandshake.MaxRelayRoundTrips + 1, $"{fixture.Relay.Seen.Count} relay rounds");
+    }
+
+    [Fact]
+    public async Task A_report_for_another_connection_is_refused()
+    {
+        CancellationToken ct = BrokerServiceTests.Timeout();
+        await using var fixture = new Fixture(TargetPolicy.AllowAll);
+        await Assert.ThrowsAsync<ClientTunnelException>(() => fixture.ConnectAsync("A", ct, connection: Id32.NewRandom()));
+        Assert.Equal(0, fixture.Server.AcceptedTunnels);
+    }
+
+    [Fact]
+    public async Task A_stream_to_a_denied_address_is_refused_by_default_policy()
+    {
+        CancellationToken ct = BrokerServiceTests.Timeout();
+        await using var fixture = new Fixture(new TargetPolicy());
+        await using LoopbackService echo = LoopbackService.Echo();
+        await using InproxyTunnel tunnel = await fixture.ConnectAsync("A", ct);
+        TunnelStreamException e = await Assert.ThrowsAsync<TunnelStreamException>(() => tunnel.OpenStreamAsync(echo.EndPoint.ToString(), ct));
+        Assert.Equal(MuxResetReason.NotAllowed, e.Reason);
+    }
+
+    [Fact]
+    public async Task Garbage_gets_no_answer_and_no_tunnel()
+    {
+        CancellationToken ct = BrokerServiceTests.Timeout();
+        await using var fixture = new Fixture(TargetPolicy.AllowAll);
+        using var tcp = new TcpClient();
+        await tcp.ConnectAsync(fixture.Server.LocalEndPoint, ct);
+        NetworkStream s = tcp.GetStream();
+        await s.WriteAsync(RandomNumberGenerator.GetBytes(600), ct);
+        tcp.ReceiveTimeout = 1500;
+        byte[] buffer = new byte[16];
+        using var quiet = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        quiet.CancelAfter(1500);
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(async () => await s.ReadAtLeastAsync(buffer, 1, throwOnEndOfStream: false, quiet.Token));
+        Assert.Equal(0, fixture.Server.AcceptedTunnels + fixture.Server.RefusedTunnels);
+    }
+}
