@@ -18,10 +18,10 @@ namespace Inroad.Cli.Commands;
 internal static class NetcheckCommand
 {
     /// <summary>
-    /// Used when <c>--stun</c> is not given. The embedded configuration has no STUN list yet; when it does, its
-    /// first RFC 5780 server replaces this. (A plain STUN server answers, but discovery then says "not supported".)
+    /// Used when <c>--stun</c> is not given: the embedded configuration's first RFC 5780 server. (A plain STUN
+    /// server answers, but discovery then says "not supported".)
     /// </summary>
-    public const string DefaultStunServer = "stun.l.google.com:19302";
+    public static string DefaultStunServer => Config.EmbeddedConfig.Default.NatDiscoveryStunServers.FirstOrDefault() ?? "stun.l.google.com:19302";
 
     /// <summary>Exit code when the STUN server never answered (no public address known).</summary>
     public const int NoStunAnswer = 2;
