@@ -1,0 +1,70 @@
+using System.Net;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using Inroad.Broker.Compartments;
+using Inroad.Brokers;
+using Inroad.Protocol;
+
+namespace Inroad.Client;
+
+/// <summary>
+/// <c>client.json</c>: the brokers, the tunnel server's signed entry, the compartment to be matched in (common
+/// IDs, or a personal pairing string from a proxy operator), and the local proxy ports.
+/// </summary>
+internal sealed class ClientConfig
+{
+    public List<BrokerSpecConfig> Brokers { get; set; } = [];
+
+    /// <summary>The tunnel server's signed entry (base64), as the network publishes it.</summary>
+    public string ServerEntry { get; set; } = "";
+
+    /// <summary>The in-proxy listener to reach, address:port; defaults to the entry's first in-proxy TCP capability.</summary>
+    public string? Destination { get; set; }
+
+    /// <summary>Common compartment IDs (hex) the network handed out.</summary>
+    public List<string> CommonCompartmentIds { get; set; } = [];
+
+    /// <summary>A personal pairing string (<c>inroad-pair:…</c>); when set, only that operator's proxies serve us.</summary>
+    public string? Pairing { get; set; }
+
+    public string SocksListen { get; set; } = "127.0.0.1:1080";
+
+    public string HttpListen { get; set; } = "127.0.0.1:8080";
+
+    public static ClientConfig Load(string path)
+    {
+        using FileStream stream = File.OpenRead(path);
+        return JsonSerializer.Deserialize(stream, ClientConfigJson.Default.ClientConfig)
+            ?? throw new InvalidDataException("empty client configuration");
+    }
+
+    public IReadOnlyList<BrokerSpec> BrokerSpecs() =>
+        Brokers.Count == 0 ? throw new FormatException("brokers is empty") : Brokers.Select(b => b.ToSpec()).ToArray();
+
+    public byte[] SignedServerEntry()
+    {
+        try
+        {
+            return Convert.FromBase64String(ServerEntry);
+        }
+        catch (FormatException)
+        {
+            throw new FormatException("serverEntry is not base64");
+        }
+    }
+
+    public Id32? PersonalCompartment() =>
+        Pairing is null ? null
+        : PairingString.TryDecode(Pairing, out Id32 id) ? id
+        : throw new FormatException("pairing is not a valid inroad pairing string");
+
+    public IReadOnlyList<Id32> CommonCompartments() => CommonCompartmentIds.Select(h => Id32.From(Convert.FromHexString(h))).ToArray();
+
+    public static IPEndPoint ParseListen(string value, string name) =>
+        IPEndPoint.TryParse(value, out IPEndPoint? e) ? e : throw new FormatException($"{name} '{value}' is not address:port");
+}
+
+/// <summary>Source-generated JSON for <see cref="ClientConfig"/>.</summary>
+[JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase, ReadCommentHandling = JsonCommentHandling.Skip, AllowTrailingCommas = true)]
+[JsonSerializable(typeof(ClientConfig))]
+internal sealed partial class ClientConfigJson : JsonSerializerContext;
