@@ -41,6 +41,18 @@ internal sealed partial class TunnelKeeper : IAsyncDisposable
         }
     }
 
+    /// <summary>The broker's connection ID of the tunnel in use now (what the server's report names), if one is up.</summary>
+    public Protocol.Id32? CurrentConnectionId
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _ready.Task.IsCompletedSuccessfully ? _ready.Task.Result.Transport.ConnectionId : null;
+            }
+        }
+    }
+
     /// <summary>Validates <paramref name="options"/> and starts dialing.</summary>
     public static TunnelKeeper Start(TunnelKeeperOptions options)
     {
