@@ -1,3 +1,4 @@
+using System.CommandLine;
 using Inroad.Cli.Commands;
 
 namespace Inroad.Cli;
@@ -5,5 +6,7 @@ namespace Inroad.Cli;
 /// <summary>Entry point of the <c>inroad</c> command.</summary>
 internal static class Program
 {
-    private static Task<int> Main(string[] args) => InroadCommand.Create().Parse(args).InvokeAsync();
+    // Ctrl-C cancels the running role's token; give it time to close peers and listeners cleanly.
+    private static Task<int> Main(string[] args) =>
+        InroadCommand.Create().Parse(args).InvokeAsync(new InvocationConfiguration { ProcessTerminationTimeout = TimeSpan.FromSeconds(15) });
 }
