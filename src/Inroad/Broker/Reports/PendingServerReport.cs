@@ -71,7 +71,7 @@ internal sealed class PendingServerReport : IRoundTripper
             int n = Interlocked.Increment(ref _relayed);
             if (n > maxRoundTrips)
             {
-                ServerReportLog.TooManyRoundTrips(_logger, ConnectionId.ToString(), n - 1);
+                ServerReportLog.TooManyRoundTrips(_logger, ConnectionId.ToHex(), n - 1);
                 return null;
             }
 
@@ -105,7 +105,7 @@ internal sealed class PendingServerReport : IRoundTripper
                     return null;
                 }
 
-                ServerReportLog.ServerReset(_logger, ConnectionId.ToString());
+                ServerReportLog.ServerReset(_logger, ConnectionId.ToHex());
                 next = StartAsync(sessions);
             }
 
@@ -157,7 +157,7 @@ internal sealed class PendingServerReport : IRoundTripper
         }
         catch (SessionException e)
         {
-            ServerReportLog.RelayFailed(_logger, ConnectionId.ToString(), e.Error.ToString());
+            ServerReportLog.RelayFailed(_logger, ConnectionId.ToHex(), e.Error.ToString());
         }
         finally
         {

@@ -68,7 +68,7 @@ internal sealed class ServerReportRelay : IDisposable
         ArgumentNullException.ThrowIfNull(report);
         if (!SessionPublicKey.TryCreate(entry.SessionPublicKey.Span, out SessionPublicKey? key) || entry.ObfuscationSecret.Length != ObfuscationSecret.Length)
         {
-            ServerReportLog.UnusableServerKey(_logger, report.ConnectionId.ToString());
+            ServerReportLog.UnusableServerKey(_logger, report.ConnectionId.ToHex());
             return [];
         }
 
