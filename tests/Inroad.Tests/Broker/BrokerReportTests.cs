@@ -319,6 +319,41 @@ public sealed class BrokerReportTests
     }
 
     [Fact]
+    public async Task Server_stops_relaying_after_ten_round_trips_even_if_the_client_keeps_answering()
+    {
+        using var f = new Fixture();
+        CancellationToken ct = BrokerServiceTests.Timeout();
+        (ClientOfferResponse offer, _) = await f.MatchAsync(ct);
+        var capture = new CapturingRoundTripper();
+        using var forger = new InitiatorSessions(new InitiatorSessionsOptions { WaitToShareSession = false });
+        var server = new ResponderIdentity(f.ServerKey.PublicKey, f.ServerSecret);
+        int relayed = 0;
+
+        // A lying client answers every packet with a fresh handshake message 1 of its own, which the server always answers.
+        VerifiedBrokerReport? report = await f.Server.VerifyAsync(offer.RelayPacketToServer, offer.ConnectionId, async (toBroker, token) =>
+        {
+            relayed++;
+            await Assert.ThrowsAsync<SessionException>(async () => await forger.RoundTripAsync(capture, server, new byte[] { 1 }, TimeSpan.Zero, TimeSpan.FromSeconds(5), token));
+            return capture.Last!;
+        }, ct);
+
+        Assert.Null(report);
+        Assert.Equal(ServerBrokerSessions.MaxRelayRoundTrips, relayed);
+    }
+
+    /// <summary>Keeps the packet it is given and fails, as a network that ate the reply.</summary>
+    private sealed class CapturingRoundTripper : IRoundTripper
+    {
+        public byte[]? Last { get; private set; }
+
+        public ValueTask<ReadOnlyMemory<byte>> RoundTripAsync(ReadOnlyMemory<byte> packet, TimeSpan delay, TimeSpan timeout, CancellationToken cancellationToken)
+        {
+            Last = packet.ToArray();
+            throw new IOException("captured");
+        }
+    }
+
+    [Fact]
     public async Task Offer_to_an_entry_with_unusable_keys_gets_no_relay_packet_but_still_matches()
     {
         BrokerService service = BrokerServiceTests.NewService(); // its entry has all-zero keys
@@ -370,22 +405,20 @@ public sealed class BrokerReportTests
             });
             ClientOfferResponse offer = await offerTask;
 
-            BrokerRelayStep step = await f.Server.HandlePacketAsync(offer.RelayPacketToServer, offer.ConnectionId, ct);
             int roundTrips = 0;
-            while (step.PacketToBroker is { } toBroker)
+            VerifiedBrokerReport? report = await f.Server.VerifyAsync(offer.RelayPacketToServer, offer.ConnectionId, async (toBroker, token) =>
             {
+                roundTrips++;
                 ClientRelayedPacketResponse r = await Call<ClientRelayedPacketRequest, ClientRelayedPacketResponse>(
                     clientSessions, new ClientRelayedPacketRequest { ConnectionId = offer.ConnectionId, PacketFromServer = toBroker });
-                Assert.False(r.PacketToServer.IsEmpty);
-                roundTrips++;
-                step = await f.Server.HandlePacketAsync(r.PacketToServer, offer.ConnectionId, ct);
-            }
+                return r.PacketToServer.ToArray();
+            }, ct);
 
             Assert.Equal(connection == 0 ? 1 : 0, roundTrips);
-            Assert.Equal(offer.ConnectionId, step.Report?.Report.ConnectionId);
-            Assert.Equal("127.0.0.1", step.Report?.Report.ClientIp);
-            Assert.Equal("firefox-133", step.Report?.Report.ProxyDtlsFingerprint);
-            Assert.Equal(proxySessions.Id.ToArray(), step.Report?.Report.ProxyId.ToArray());
+            Assert.Equal(offer.ConnectionId, report?.Report.ConnectionId);
+            Assert.Equal("127.0.0.1", report?.Report.ClientIp);
+            Assert.Equal("firefox-133", report?.Report.ProxyDtlsFingerprint);
+            Assert.Equal(proxySessions.Id.ToArray(), report?.Report.ProxyId.ToArray());
         }
     }
 
