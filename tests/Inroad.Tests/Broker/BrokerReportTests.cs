@@ -89,12 +89,14 @@ public sealed class BrokerReportTests
         };
 
         /// <summary>One proxy and one client matched through the service; returns the client's response and the proxy ID.</summary>
-        public async Task<(ClientOfferResponse Response, Id32 ProxyId)> MatchAsync(CancellationToken ct)
+        public async Task<(ClientOfferResponse Response, Id32 ProxyId)> MatchAsync(CancellationToken ct, Id32? personal = null, string clientIp = "127.0.0.3")
         {
             Id32 proxy = Id32.NewRandom();
             var metrics = new PeerMetrics { ProtocolVersion = 1, MaxCommonClients = 3 };
-            Task<ProxyAnnounceResponse> announce = Call<ProxyAnnounceRequest, ProxyAnnounceResponse>(proxy, "127.0.0.2", new ProxyAnnounceRequest { Metrics = metrics }, ct);
-            Task<ClientOfferResponse> offer = Call<ClientOfferRequest, ClientOfferResponse>(Id32.NewRandom(), "127.0.0.3", Offer(), ct);
+            IReadOnlyList<Id32> personalIds = personal is { } p ? [p] : [];
+            Task<ProxyAnnounceResponse> announce = Call<ProxyAnnounceRequest, ProxyAnnounceResponse>(proxy, "127.0.0.2", new ProxyAnnounceRequest { Metrics = metrics, PersonalCompartmentIds = personalIds }, ct);
+            ClientOfferRequest request = personal is null ? Offer() : Offer() with { CommonCompartmentIds = [], PersonalCompartmentIds = personalIds };
+            Task<ClientOfferResponse> offer = Call<ClientOfferRequest, ClientOfferResponse>(Id32.NewRandom(), clientIp, request, ct);
             ProxyAnnounceResponse matched = await announce;
             Assert.True(matched.IsMatch);
             var answer = new ProxyAnswerRequest
@@ -234,6 +236,54 @@ public sealed class BrokerReportTests
     }
 
     [Fact]
+    public async Task Personal_match_is_reported_as_personal()
+    {
+        using var f = new Fixture();
+        CancellationToken ct = BrokerServiceTests.Timeout();
+        (ClientOfferResponse offer, _) = await f.MatchAsync(ct, personal: Id32.NewRandom());
+
+        BrokerServerReport? report = (await f.RunRelayAsync(offer, offer.ConnectionId, ct)).Step.Report?.Report;
+
+        Assert.True(report?.MatchedPersonalCompartments);
+        Assert.False(report?.MatchedCommonCompartments);
+    }
+
+    [Fact]
+    public async Task Concurrent_fresh_handshakes_to_one_server_each_deliver_their_report()
+    {
+        using var f = new Fixture();
+        CancellationToken ct = BrokerServiceTests.Timeout();
+        (ClientOfferResponse Response, Id32 ProxyId)[] offers = await Task.WhenAll(
+            Enumerable.Range(0, 4).Select(i => f.MatchAsync(ct, clientIp: $"127.0.1.{i + 1}")));
+        Assert.False(f.Service.Reports.HasSession(ServerEntryOf(f))); // four handshakes in flight, none waits for another
+
+        (BrokerRelayStep Step, int RoundTrips)[] results = await Task.WhenAll(offers.Select(o => f.RunRelayAsync(o.Response, o.Response.ConnectionId, ct)));
+
+        for (int i = 0; i < offers.Length; i++)
+        {
+            Assert.Equal(offers[i].Response.ConnectionId, results[i].Step.Report?.Report.ConnectionId);
+            Assert.Equal($"127.0.1.{i + 1}", results[i].Step.Report?.Report.ClientIp);
+            Assert.Equal(1, results[i].RoundTrips);
+        }
+
+        Assert.True(f.Service.Reports.HasSession(ServerEntryOf(f)));
+    }
+
+    [Fact]
+    public async Task Random_packets_never_throw_and_never_verify()
+    {
+        using var f = new Fixture();
+        CancellationToken ct = BrokerServiceTests.Timeout();
+        var random = new Random(11);
+        for (int i = 0; i < 500; i++)
+        {
+            byte[] packet = new byte[random.Next(0, 400)];
+            random.NextBytes(packet);
+            Assert.True((await f.Server.HandlePacketAsync(packet, Id32.NewRandom(), ct)).Failed);
+        }
+    }
+
+    [Fact]
     public async Task Report_for_another_connection_is_rejected()
     {
         using var f = new Fixture();
@@ -246,6 +296,21 @@ public sealed class BrokerReportTests
         (ClientOfferResponse third, _) = await f.MatchAsync(ct);
         Assert.True((await f.Server.HandlePacketAsync(second.RelayPacketToServer, third.ConnectionId, ct)).Failed); // a client replaying another's report
         Assert.True((await f.Server.HandlePacketAsync(third.RelayPacketToServer, default, ct)).Failed);
+    }
+
+    [Fact]
+    public async Task Removing_a_broker_from_the_allow_list_drops_its_session()
+    {
+        using var f = new Fixture();
+        CancellationToken ct = BrokerServiceTests.Timeout();
+        await f.EstablishAsync(ct);
+        Assert.Equal(1, f.Server.SessionCount);
+
+        f.Server.SetBrokers([SessionPrivateKey.Generate().PublicKey]);
+
+        Assert.Equal(0, f.Server.SessionCount);
+        (ClientOfferResponse offer, _) = await f.MatchAsync(ct);
+        Assert.True((await f.RunRelayAsync(offer, offer.ConnectionId, ct)).Step.Failed);
     }
 
     [Fact]

@@ -24,7 +24,7 @@ internal sealed class ServerBrokerSessions : IDisposable
     public const int MaxRelayRoundTrips = 10;
 
     private readonly ResponderSessions _sessions;
-    private readonly HashSet<PeerId> _brokers;
+    private volatile HashSet<PeerId> _brokers;
     private readonly ILogger _logger;
 
     public ServerBrokerSessions(ServerBrokerSessionsOptions options)
@@ -34,6 +34,19 @@ internal sealed class ServerBrokerSessions : IDisposable
         _brokers = [.. options.Brokers!.Select(b => b.Id)];
         _sessions = new ResponderSessions(options.ToResponderOptions());
         _logger = (ILogger?)options.LoggerFactory?.CreateLogger("Inroad.Server.BrokerReports") ?? NullLogger.Instance;
+    }
+
+    /// <summary>Replaces the broker allow-list (tactics changed); sessions of brokers no longer listed are dropped at once.</summary>
+    public void SetBrokers(IReadOnlyCollection<SessionPublicKey> brokers)
+    {
+        ArgumentNullException.ThrowIfNull(brokers);
+        if (brokers.Count == 0 || brokers.Any(b => b is null))
+        {
+            throw new ArgumentException("at least one broker key is required", nameof(brokers));
+        }
+
+        _brokers = [.. brokers.Select(b => b.Id)];
+        _sessions.SetKnownInitiators(brokers);
     }
 
     /// <summary>Established broker sessions held.</summary>
