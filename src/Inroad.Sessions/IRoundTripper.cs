@@ -18,4 +18,14 @@ public interface IRoundTripper
     /// <returns>The response bytes, now owned by the caller.</returns>
     /// <exception cref="Exception">Any transport failure; the session layer wraps it as <see cref="SessionError.TransportFailed"/>.</exception>
     ValueTask<ReadOnlyMemory<byte>> RoundTripAsync(ReadOnlyMemory<byte> packet, TimeSpan delay, TimeSpan timeout, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Delivers the last packet of a one-way message. A transport with a synchronous answer (HTTP, memory) waits for
+    /// it, as a reset token may come back; a relay (broker → client → tunnel server) returns as soon as the packet is
+    /// handed over, because it cannot know whether the responder will ever say anything. A reply that arrives later
+    /// goes to <see cref="InitiatorSessions.AcceptLateReset"/>. Defaults to <see cref="RoundTripAsync"/>.
+    /// </summary>
+    /// <returns>The responder's reply when the transport has one now; otherwise empty.</returns>
+    ValueTask<ReadOnlyMemory<byte>> DeliverOneWayAsync(ReadOnlyMemory<byte> packet, TimeSpan delay, TimeSpan timeout, CancellationToken cancellationToken) =>
+        RoundTripAsync(packet, delay, timeout, cancellationToken);
 }

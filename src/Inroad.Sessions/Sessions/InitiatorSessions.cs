@@ -93,6 +93,49 @@ public sealed class InitiatorSessions : IDisposable
         }
     }
 
+    /// <summary>
+    /// Takes a reply to a one-way packet that came after <see cref="SendOneWayAsync"/> returned (a relayed responder
+    /// answers through a later request). True only when it is a reset token signed by <paramref name="responder"/>
+    /// over exactly <paramref name="sentPacket"/>; the session it names is then forgotten, so the next message
+    /// handshakes. Anything else (garbage, a forged or replayed token) is false and changes nothing: a relaying
+    /// party cannot kill a session. Never throws for bad input.
+    /// </summary>
+    /// <param name="responder">Who the packet was for.</param>
+    /// <param name="reply">The obfuscated reply.</param>
+    /// <param name="sentPacket">The exact obfuscated packet we delivered last.</param>
+    public bool AcceptLateReset(ResponderIdentity responder, ReadOnlySpan<byte> reply, ReadOnlySpan<byte> sentPacket)
+    {
+        ArgumentNullException.ThrowIfNull(responder);
+        ResponderSlot slot = GetSlot(responder);
+        byte[] buffer = PacketObfuscator.RentBuffer(reply.Length);
+        try
+        {
+            if (!slot.Obfuscator.TryDeobfuscate(reply, PacketDirection.ResponderToInitiator, buffer, out Range range) ||
+                !SessionPacket.TryRead(buffer.AsSpan()[range], out SessionPacket packet) ||
+                packet.ResetToken.IsEmpty ||
+                !ResetToken.Verify(responder.PublicKey, packet.ResetToken, sentPacket))
+            {
+                return false;
+            }
+
+            lock (_lock)
+            {
+                // A newer session (another handshake) is not the one the responder lost: keep it.
+                if (slot.Established is { } established && established.Id.Equals(packet.SessionId))
+                {
+                    slot.Established = null;
+                }
+            }
+
+            SessionsLog.InitiatorReset(_logger, responder.PublicKey.Id.ToString());
+            return true;
+        }
+        finally
+        {
+            PacketObfuscator.ReturnBuffer(buffer);
+        }
+    }
+
     /// <summary>True when an established session with <paramref name="responder"/> is ready to share.</summary>
     public bool HasSession(SessionPublicKey responder)
     {
@@ -298,7 +341,7 @@ public sealed class InitiatorSessions : IDisposable
         byte[] message3 = WriteHandshake(slot, session, handshake, request.Span, roundTripId);
         (CipherState send, CipherState receive) = handshake.Split();
         session.Ciphers = new TransportCiphers(send, receive);
-        ReadOnlyMemory<byte> reply3 = await roundTripper.RoundTripAsync(message3, delay, timeout, cancellationToken).ConfigureAwait(false);
+        ReadOnlyMemory<byte> reply3 = await SendAsync(roundTripper, message3, delay, timeout, oneWay, cancellationToken).ConfigureAwait(false);
         return ReadTransportReply(slot, session, reply3.Span, message3, roundTripId, oneWay);
     }
 
@@ -314,9 +357,15 @@ public sealed class InitiatorSessions : IDisposable
     {
         Id32 roundTripId = Id32.NewRandom();
         byte[] packet = SessionPackets.Transport(slot.Obfuscator, PacketDirection.InitiatorToResponder, session.Id, session.Ciphers!, roundTripId, request.Span);
-        ReadOnlyMemory<byte> reply = await roundTripper.RoundTripAsync(packet, delay, timeout, cancellationToken).ConfigureAwait(false);
+        ReadOnlyMemory<byte> reply = await SendAsync(roundTripper, packet, delay, timeout, oneWay, cancellationToken).ConfigureAwait(false);
         return ReadTransportReply(slot, session, reply.Span, packet, roundTripId, oneWay);
     }
+
+    // The packet that carries the request: a one-way message's goes out by delivery, which a relay completes at hand-over.
+    private static ValueTask<ReadOnlyMemory<byte>> SendAsync(IRoundTripper roundTripper, byte[] packet, TimeSpan delay, TimeSpan timeout, bool oneWay, CancellationToken cancellationToken) =>
+        oneWay
+            ? roundTripper.DeliverOneWayAsync(packet, delay, timeout, cancellationToken)
+            : roundTripper.RoundTripAsync(packet, delay, timeout, cancellationToken);
 
     private static byte[] WriteHandshake(ResponderSlot slot, Session session, HandshakeState handshake, ReadOnlySpan<byte> request, Id32 roundTripId = default)
     {

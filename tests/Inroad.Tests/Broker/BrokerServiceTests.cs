@@ -209,7 +209,7 @@ public sealed class BrokerServiceTests
         Assert.Equal(200, results.Select(r => r.ConnectionId).Distinct().Count());
     }
 
-    private sealed class NoGeo : IGeoLookup
+    internal sealed class NoGeo : IGeoLookup
     {
         public GeoKey Lookup(IPAddress address) => GeoKey.Unknown;
     }

@@ -69,6 +69,7 @@ internal sealed class BrokerConfig
             Destinations = new DestinationCheck(Convert.FromBase64String(Pad(ServerEntrySigningPublicKey)), tags.Contains),
             Geo = new MaxMindGeoLookup(GeoIpCountryDatabase, GeoIpAsnDatabase),
             AllowBogonCandidates = AllowBogonCandidates,
+            Reports = new() { PrivateKey = Inroad.Sessions.Keys.SessionPrivateKey.Parse(SessionPrivateKey) },
         };
     }
 

@@ -2,6 +2,7 @@ using System.Net;
 using Inroad.Broker.Compartments;
 using Inroad.Broker.Destinations;
 using Inroad.Broker.Matching;
+using Inroad.Broker.Reports;
 using Inroad.Broker.Sdp;
 using Inroad.Geo;
 using Inroad.Protocol;
@@ -26,6 +27,7 @@ internal sealed class BrokerService
     private readonly IGeoLookup _geo;
     private readonly CandidateFilter _filter;
     private readonly TimeProvider _time;
+    private readonly ServerReportRelay _reports;
 
     public BrokerService(BrokerServiceOptions options)
     {
@@ -38,10 +40,14 @@ internal sealed class BrokerService
         _geo = options.Geo!;
         _filter = options.CreateFilter();
         _time = options.TimeProvider;
+        _reports = new ServerReportRelay(options.Reports);
     }
 
     /// <summary>The matcher (for metrics and tests).</summary>
     public Matcher Matcher => _matcher;
+
+    /// <summary>The broker → server report relay (for metrics and tests).</summary>
+    public ServerReportRelay Reports => _reports;
 
     /// <summary>The peer address of the latest request (for tests of the HTTP host's forwarding rules).</summary>
     internal IPAddress? LastPeerIp { get; private set; }
@@ -61,7 +67,7 @@ internal sealed class BrokerService
             RecordType.ProxyAnnounceRequest => CborRecords.Marshal(await AnnounceAsync(peerId, peerIp, Decode<ProxyAnnounceRequest>(record), cancellationToken).ConfigureAwait(false)),
             RecordType.ClientOfferRequest => CborRecords.Marshal(await OfferAsync(peerIp, Decode<ClientOfferRequest>(record), cancellationToken).ConfigureAwait(false)),
             RecordType.ProxyAnswerRequest => CborRecords.Marshal(Answer(peerId, Decode<ProxyAnswerRequest>(record))),
-            RecordType.ClientRelayedPacketRequest => CborRecords.Marshal(Relay(Decode<ClientRelayedPacketRequest>(record))),
+            RecordType.ClientRelayedPacketRequest => CborRecords.Marshal(await RelayAsync(Decode<ClientRelayedPacketRequest>(record), cancellationToken).ConfigureAwait(false)),
             _ => throw new BrokerException("unexpected record type"),
         };
     }
@@ -148,16 +154,19 @@ internal sealed class BrokerService
         bool personal = request.PersonalCompartmentIds.Count > 0;
         IReadOnlyList<Id32> ids = personal ? request.PersonalCompartmentIds : request.CommonCompartmentIds.Where(_common.Contains).ToArray();
         if (ids.Count == 0 || request.TrafficShaping is { IsSane: false } || string.IsNullOrEmpty(request.ClientOfferSdp)
-            || _destinations.Check(request.PackedDestinationServerEntry, request.NetworkProtocol, request.DestinationAddress, out _) != DestinationVerdict.Allowed)
+            || _destinations.Check(request.PackedDestinationServerEntry, request.NetworkProtocol, request.DestinationAddress, out ServerEntry? server) != DestinationVerdict.Allowed)
         {
             return new ClientOfferResponse { Limited = true };
         }
 
         GeoKey clientGeo = _geo.Lookup(clientIp);
-        _ = _filter.TryFilter(request.ClientOfferSdp, clientGeo, personal, isAnswer: false, out string filtered, out _);
+        _ = _filter.TryFilter(request.ClientOfferSdp, clientGeo, personal, isAnswer: false, out string filtered, out CandidateFilterResult filterResult);
         TimeSpan timeout = personal ? _options.ClientOfferPersonalTimeout : _options.ClientOfferTimeout;
         long now = NowMs;
-        var context = new OfferContext(request, filtered, clientIp, clientGeo);
+        var context = new OfferContext(request, filtered, clientIp, clientGeo)
+        {
+            ClientIceMismatch = filterResult.GeoMismatches > 0 ? filterResult.FirstMismatch : null,
+        };
         var ticket = new OfferTicket(
             personal ? CompartmentKind.Personal : CompartmentKind.Common,
             ids,
@@ -208,13 +217,44 @@ internal sealed class BrokerService
             return new ClientOfferResponse { Limited = true };
         }
 
+        byte[] relayPacket = await _reports.StartAsync(server!, Report(match, context), cancellationToken).ConfigureAwait(false);
         return new ClientOfferResponse
         {
             ConnectionId = match.ConnectionId,
             SelectedProtocolVersion = match.ProtocolVersion,
             ProxyAnswerSdp = answer,
+            RelayPacketToServer = relayPacket,
         };
     }
+
+    // What the tunnel server learns about this connection (design §2.2): the addresses only the broker saw.
+    private static BrokerServerReport Report(ProxyMatch match, OfferContext offer)
+    {
+        var announcement = (AnnouncementContext)match.Announcement.Payload!;
+        PeerMetrics clientMetrics = offer.Request.Metrics!;
+        return new BrokerServerReport
+        {
+            ProxyId = match.Announcement.ProxyId,
+            ConnectionId = match.ConnectionId,
+            MatchedCommonCompartments = !match.IsPersonal,
+            MatchedPersonalCompartments = match.IsPersonal,
+            ClientNatType = clientMetrics.NatType,
+            ClientPortMappingTypes = clientMetrics.PortMappingTypes,
+            ClientIp = offer.ClientIp.ToString(),
+            ProxyIp = announcement.ProxyIp.ToString(),
+            ProxyMetrics = announcement.Request.Metrics,
+            ProxyIsPriority = match.IsPriority,
+            ProxyDtlsFingerprint = offer.AnswerRequest?.ProxyDtlsFingerprint,
+            ClientIceRegion = NullIfEmpty(offer.ClientIceMismatch?.CountryCode),
+            ClientIceAsn = AsnText(offer.ClientIceMismatch),
+            ProxyIceRegion = NullIfEmpty(offer.ProxyIceMismatch?.CountryCode),
+            ProxyIceAsn = AsnText(offer.ProxyIceMismatch),
+        };
+    }
+
+    private static string? NullIfEmpty(string? s) => string.IsNullOrEmpty(s) ? null : s;
+
+    private static string? AsnText(GeoKey? geo) => geo is { Asn: > 0 } g ? g.Asn.ToString(System.Globalization.CultureInfo.InvariantCulture) : null;
 
     private ProxyAnswerResponse Answer(Id32 proxyId, ProxyAnswerRequest request)
     {
@@ -227,22 +267,21 @@ internal sealed class BrokerService
         var announcement = (AnnouncementContext)match.Announcement.Payload!;
         string? filtered = null;
         if (string.IsNullOrEmpty(request.AnswerError) && request.ProxyAnswerSdp is { } sdp
-            && _filter.TryFilter(sdp, match.Announcement.Geo, match.IsPersonal, isAnswer: true, out string f, out _))
+            && _filter.TryFilter(sdp, match.Announcement.Geo, match.IsPersonal, isAnswer: true, out string f, out CandidateFilterResult result))
         {
             filtered = f;
+            offer.ProxyIceMismatch = result.GeoMismatches > 0 ? result.FirstMismatch : null;
         }
 
         _ = announcement;
+        offer.AnswerRequest = request;
         bool delivered = offer.Answer.TrySetResult(filtered);
         return new ProxyAnswerResponse { NoAwaitingClient = !delivered };
     }
 
-    // The broker → server report relay is not built yet: the relay ends at once.
-    private static ClientRelayedPacketResponse Relay(ClientRelayedPacketRequest request)
-    {
-        _ = request;
-        return new ClientRelayedPacketResponse();
-    }
+    // The client carries one packet of the broker → server report relay each way; empty means the relay is finished.
+    private async Task<ClientRelayedPacketResponse> RelayAsync(ClientRelayedPacketRequest request, CancellationToken cancellationToken) =>
+        new() { PacketToServer = await _reports.ContinueAsync(request.ConnectionId, request.PacketFromServer, cancellationToken).ConfigureAwait(false) };
 
     // Waits for a ticket; on timeout or cancellation withdraws it, and if the withdrawal lost the race to a match, returns the match.
     private async Task<ProxyMatch?> WaitAsync(Task<ProxyMatch?> task, TimeSpan timeout, Func<bool> withdraw, CancellationToken cancellationToken)

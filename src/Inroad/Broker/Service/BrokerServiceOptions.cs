@@ -1,6 +1,7 @@
 using Inroad.Broker.Compartments;
 using Inroad.Broker.Destinations;
 using Inroad.Broker.Matching;
+using Inroad.Broker.Reports;
 using Inroad.Broker.Sdp;
 using Inroad.Geo;
 
@@ -33,6 +34,9 @@ internal sealed class BrokerServiceOptions
     /// <summary>The same for personal offers. Defaults to 5 s (clients wait 15 s).</summary>
     public TimeSpan ClientOfferPersonalTimeout { get; set; } = TimeSpan.FromSeconds(5);
 
+    /// <summary>The relay of BrokerServerReports to tunnel servers (its key should be the broker's session key).</summary>
+    public ServerReportRelayOptions Reports { get; set; } = new();
+
     /// <summary>Clock for deadlines.</summary>
     public TimeProvider TimeProvider { get; set; } = TimeProvider.System;
 
@@ -45,6 +49,8 @@ internal sealed class BrokerServiceOptions
         ArgumentNullException.ThrowIfNull(Destinations, nameof(Destinations));
         ArgumentNullException.ThrowIfNull(Geo, nameof(Geo));
         ArgumentNullException.ThrowIfNull(TimeProvider, nameof(TimeProvider));
+        ArgumentNullException.ThrowIfNull(Reports, nameof(Reports));
+        Reports.Validate();
         foreach ((TimeSpan value, string name) in new[]
         {
             (ProxyAnnounceTimeout, nameof(ProxyAnnounceTimeout)),
