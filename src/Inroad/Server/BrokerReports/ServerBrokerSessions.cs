@@ -18,7 +18,7 @@ namespace Inroad.Server.BrokerReports;
 /// the server then uses for GeoIP and logs. A relaying client can neither forge, replay nor redirect a report, and
 /// cannot kill a broker's session by sending garbage. Thread-safe.
 /// </summary>
-internal sealed class ServerBrokerSessions : IDisposable
+internal sealed class ServerBrokerSessions : IBrokerReportRelay, IDisposable
 {
     /// <summary>Most packets the server sends the broker through the client for one report (design §5).</summary>
     public const int MaxRelayRoundTrips = 10;
