@@ -163,6 +163,25 @@ internal sealed class DataChannel : IAsyncDisposable
         return _stream ??= new DataChannelStream(this, _session.StreamMessageSize);
     }
 
+    /// <summary>
+    /// A byte stream over a reliable, ordered channel with in-proxy traffic shaping (padding, decoys, then raw);
+    /// <paramref name="role"/> picks the HKDF context of our choices. The peer must shape with the same parameters.
+    /// </summary>
+    public Stream AsShapedStream(DataChannelShaping shaping, Dtls.SignalingRole role)
+    {
+        if (!IsReliableOrdered)
+        {
+            throw new DataChannelException("Only a reliable, ordered channel has a Stream view; use SendAsync/ReceiveAsync.");
+        }
+
+        if (_stream is not null)
+        {
+            throw new InvalidOperationException("The channel already has an unshaped Stream view.");
+        }
+
+        return new ShapedDataChannelStream(this, shaping, role, _session.StreamMessageSize, _session.MaxReceiveMessageSize);
+    }
+
     /// <summary>Byte-stream read used by <see cref="DataChannelStream"/>: carries the rest of a message over.</summary>
     internal async ValueTask<int> ReadBytesAsync(Memory<byte> buffer, CancellationToken cancellationToken)
     {

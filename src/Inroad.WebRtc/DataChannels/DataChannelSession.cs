@@ -36,6 +36,9 @@ internal sealed class DataChannelSession : ISctpAssociationHandler, IAsyncDispos
 
     internal int StreamMessageSize => Math.Min(_options.StreamMessageSize, MaxSendMessageSize);
 
+    /// <summary>Largest message we accept (what our SDP advertises).</summary>
+    internal int MaxReceiveMessageSize => _options.MaxMessageSize;
+
     /// <summary>Completes when the association ends, with why.</summary>
     public Task<(SctpError Error, string? Reason)> Completion => _closed.Task;
 

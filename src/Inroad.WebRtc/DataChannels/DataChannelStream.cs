@@ -5,7 +5,7 @@ namespace Inroad.WebRtc.DataChannels;
 /// of at most the configured size (zero-byte writes send nothing); reads carry a partly read message
 /// over to the next call and return 0 once the peer has closed the channel.
 /// </summary>
-internal sealed class DataChannelStream : Stream
+internal class DataChannelStream : Stream
 {
     private readonly DataChannel _channel;
     private readonly int _messageSize;

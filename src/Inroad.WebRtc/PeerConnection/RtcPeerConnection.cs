@@ -172,6 +172,29 @@ public sealed class RtcPeerConnection : IAsyncDisposable
         return (channel.AsStream(), channel.Label);
     }
 
+    /// <summary>
+    /// Opens a reliable, ordered channel and returns it as a <see cref="Stream"/>, shaped (padding and decoy
+    /// messages, in-proxy design §6.5) when <paramref name="shaping"/> is given. The answerer must accept with the
+    /// same shaping.
+    /// </summary>
+    public async Task<Stream> OpenStreamAsync(string label, DataChannelShaping? shaping, CancellationToken cancellationToken = default)
+    {
+        shaping?.Validate();
+        DataChannel channel = await OpenDataChannelAsync(new DataChannelOptions { Label = label }, cancellationToken).ConfigureAwait(false);
+        return shaping is null ? channel.AsStream() : channel.AsShapedStream(shaping, Role);
+    }
+
+    /// <summary>
+    /// Accepts the peer's next channel and returns it as a <see cref="Stream"/> with its label, shaped when
+    /// <paramref name="shaping"/> is given (the offerer must have opened it with the same shaping).
+    /// </summary>
+    public async Task<(Stream Stream, string Label)> AcceptStreamAsync(DataChannelShaping? shaping, CancellationToken cancellationToken = default)
+    {
+        shaping?.Validate();
+        DataChannel channel = await AcceptDataChannelAsync(cancellationToken).ConfigureAwait(false);
+        return (shaping is null ? channel.AsStream() : channel.AsShapedStream(shaping, Role), channel.Label);
+    }
+
     /// <summary>A snapshot of the selected path and the transport counters. Throws when not connected.</summary>
     public async Task<RtcPeerStatistics> GetStatisticsAsync()
     {
@@ -229,6 +252,8 @@ public sealed class RtcPeerConnection : IAsyncDisposable
 
         SetState(RtcPeerState.Closed);
     }
+
+    private SignalingRole Role => _isOfferer ? SignalingRole.Offerer : SignalingRole.Answerer;
 
     private DataChannelSession Connected =>
         _channels ?? throw new InvalidOperationException("The peer connection is not connected.");

@@ -70,7 +70,29 @@ internal sealed class BrokerClient : IDisposable
         where TRequest : ICborRecord<TRequest>
         where TResponse : ICborRecord<TResponse>
     {
-        (BrokerSpec broker, HttpBrokerRoundTripper transport) = Select();
+        (BrokerSpec broker, HttpBrokerRoundTripper transport) = Select(null);
+        return await SendAsync<TRequest, TResponse>(broker, transport, request, delay, timeout, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Like <see cref="RequestAsync{TRequest, TResponse}(TRequest, TimeSpan, TimeSpan, CancellationToken)"/> but to
+    /// <paramref name="broker"/> (one of this client's brokers) whichever is current: a follow-up request such as
+    /// ClientRelayedPacket must reach the broker that made the match.
+    /// </summary>
+    /// <exception cref="ArgumentException"><paramref name="broker"/> is not one of this client's brokers.</exception>
+    public async Task<TResponse> RequestAsync<TRequest, TResponse>(BrokerSpec broker, TRequest request, TimeSpan delay, TimeSpan timeout, CancellationToken cancellationToken)
+        where TRequest : ICborRecord<TRequest>
+        where TResponse : ICborRecord<TResponse>
+    {
+        ArgumentNullException.ThrowIfNull(broker);
+        (BrokerSpec spec, HttpBrokerRoundTripper transport) = Select(broker);
+        return await SendAsync<TRequest, TResponse>(spec, transport, request, delay, timeout, cancellationToken).ConfigureAwait(false);
+    }
+
+    private async Task<TResponse> SendAsync<TRequest, TResponse>(BrokerSpec broker, HttpBrokerRoundTripper transport, TRequest request, TimeSpan delay, TimeSpan timeout, CancellationToken cancellationToken)
+        where TRequest : ICborRecord<TRequest>
+        where TResponse : ICborRecord<TResponse>
+    {
         byte[] response = await _sessions.RoundTripAsync(transport, broker.Identity, CborRecords.Marshal(request), delay, timeout, cancellationToken).ConfigureAwait(false);
         return CborRecords.TryUnmarshal(response, out TResponse? value)
             ? value!
@@ -90,12 +112,27 @@ internal sealed class BrokerClient : IDisposable
         _sessions.Dispose();
     }
 
-    private (BrokerSpec Broker, HttpBrokerRoundTripper Transport) Select()
+    private (BrokerSpec Broker, HttpBrokerRoundTripper Transport) Select(BrokerSpec? wanted)
     {
         lock (_lock)
         {
-            BrokerSpec broker = _brokers[_current];
-            HttpBrokerRoundTripper transport = _transports[_current] ??= new HttpBrokerRoundTripper(
+            int index = _current;
+            if (wanted is not null)
+            {
+                index = -1;
+                for (int i = 0; i < _brokers.Count && index < 0; i++)
+                {
+                    index = ReferenceEquals(_brokers[i], wanted) || _brokers[i] == wanted ? i : -1;
+                }
+
+                if (index < 0)
+                {
+                    throw new ArgumentException("Not one of this client's brokers.", nameof(wanted));
+                }
+            }
+
+            BrokerSpec broker = _brokers[index];
+            HttpBrokerRoundTripper transport = _transports[index] ??= new HttpBrokerRoundTripper(
                 broker.Endpoint,
                 broker.FrontingHost is { } host ? r => r.Headers.Host = host : null);
             return (broker, transport);
