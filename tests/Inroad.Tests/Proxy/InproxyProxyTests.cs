@@ -1,0 +1,206 @@
+using System.Diagnostics;
+using Inroad.Protocol;
+using Inroad.Proxy;
+using Inroad.Tests.Broker;
+
+namespace Inroad.Tests.Proxy;
+
+/// <summary>The proxy against a real broker over HTTP/2 and Noise, with a WebRTC test client and a TCP echo destination on loopback.</summary>
+public sealed class InproxyProxyTests
+{
+    private static CancellationToken Timeout() => BrokerServiceTests.Timeout(90);
+
+    private static async Task<byte[]> EchoAsync(Stream stream, byte[] data, CancellationToken ct)
+    {
+        Task write = Task.Run(
+            async () =>
+            {
+                for (int i = 0; i < data.Length; i += 8192)
+                {
+                    await stream.WriteAsync(data.AsMemory(i, Math.Min(8192, data.Length - i)), ct);
+                }
+            },
+            ct);
+        byte[] received = new byte[data.Length];
+        await stream.ReadExactlyAsync(received, ct);
+        await write;
+        return received;
+    }
+
+    private static async Task WaitUntilAsync(Func<bool> condition, CancellationToken ct)
+    {
+        while (!condition())
+        {
+            await Task.Delay(20, ct);
+        }
+    }
+
+    [Fact]
+    public async Task A_MiB_round_trips_byte_for_byte_and_is_counted_per_region()
+    {
+        CancellationToken ct = Timeout();
+        await using ProxyHarness harness = await ProxyHarness.StartAsync(ct);
+        (InproxyProxy proxy, _) = harness.StartProxy(harness.ProxyOptions());
+        var activities = new List<ProxyActivity>();
+        proxy.Activity += a =>
+        {
+            lock (activities)
+            {
+                activities.Add(a);
+            }
+        };
+
+        await using TestClient client = await harness.DialAsync(ct);
+        Assert.NotNull(client.Stream);
+        byte[] data = new byte[1 << 20];
+        new Random(8).NextBytes(data);
+        byte[] echoed = await EchoAsync(client.Stream, data, ct);
+        Assert.Equal(data, echoed);
+
+        ProxyActivity now = proxy.Snapshot();
+        Assert.Equal(1, now.Connected);
+        Assert.Equal(0, now.Connecting);
+        Assert.True(now.BytesUp >= data.Length && now.BytesDown >= data.Length);
+        Assert.Equal(now.BytesDown, now.Regions["NL"].BytesDown);
+        Assert.Equal(1, now.Regions["NL"].Connected);
+        Assert.Equal(1, now.Counters.Matches);
+        Assert.Equal(1, now.Counters.ClientsRelayed);
+        Assert.Equal(1, harness.EchoConnections);
+        Assert.False(client.Response.ConnectionId.IsZero);
+
+        // The client leaves: the proxy closes the destination and frees the slot.
+        await client.DisposeAsync();
+        await WaitUntilAsync(() => proxy.Snapshot().Connected == 0, ct);
+        await WaitUntilAsync(() => { lock (activities) { return activities.Count > 0; } }, ct);
+        Assert.True(proxy.Snapshot().BytesDown >= data.Length);
+    }
+
+    [Fact]
+    public async Task Per_client_rate_limit_holds_in_both_directions()
+    {
+        CancellationToken ct = Timeout();
+        await using ProxyHarness harness = await ProxyHarness.StartAsync(ct);
+        const int Rate = 100_000;
+        (InproxyProxy proxy, _) = harness.StartProxy(harness.ProxyOptions(o =>
+        {
+            o.LimitUpstreamBytesPerSecond = Rate;
+            o.LimitDownstreamBytesPerSecond = Rate;
+        }));
+
+        await using TestClient client = await harness.DialAsync(ct);
+        byte[] data = new byte[300_000];
+        new Random(9).NextBytes(data);
+        var watch = Stopwatch.StartNew();
+        byte[] echoed = await EchoAsync(client.Stream!, data, ct);
+        watch.Stop();
+        Assert.Equal(data, echoed);
+
+        // 300 kB through a 100 kB/s bucket with a 25 kB burst takes at least 2.75 s; allow for clock slop.
+        Assert.True(watch.Elapsed >= TimeSpan.FromSeconds(2.5), $"took {watch.Elapsed}");
+        Assert.Equal(data.Length, proxy.Snapshot().BytesUp);
+    }
+
+    [Fact]
+    public async Task An_idle_relay_is_closed_after_the_inactivity_timeout()
+    {
+        CancellationToken ct = Timeout();
+        await using ProxyHarness harness = await ProxyHarness.StartAsync(ct);
+        (InproxyProxy proxy, _) = harness.StartProxy(harness.ProxyOptions(o => o.InactivityTimeout = TimeSpan.FromSeconds(1)));
+
+        await using TestClient client = await harness.DialAsync(ct);
+        byte[] echoed = await EchoAsync(client.Stream!, [1, 2, 3], ct);
+        Assert.Equal(new byte[] { 1, 2, 3 }, echoed);
+
+        // Nothing more is sent: the proxy closes the channel (a read ends or fails) and frees the slot.
+        var watch = Stopwatch.StartNew();
+        byte[] buffer = new byte[16];
+        try
+        {
+            Assert.Equal(0, await client.Stream!.ReadAsync(buffer, ct));
+        }
+        catch (Exception e) when (e is IOException or InvalidOperationException || e.GetType().Name == "DataChannelException")
+        {
+        }
+
+        Assert.True(watch.Elapsed >= TimeSpan.FromSeconds(0.5), $"closed after {watch.Elapsed}");
+        await WaitUntilAsync(() => proxy.Snapshot().Connected == 0, ct);
+        Assert.Equal(0, proxy.Snapshot().Counters.ClientFailures);
+    }
+
+    [Fact]
+    public async Task A_match_without_a_free_slot_is_answered_capacity_exceeded()
+    {
+        CancellationToken ct = Timeout();
+        await using ProxyHarness harness = await ProxyHarness.StartAsync(ct);
+        var shared = new ProxyLimits(1, 0);
+        (InproxyProxy first, _) = harness.StartProxy(harness.ProxyOptions(o => o.Limits = shared));
+        (InproxyProxy second, _) = harness.StartProxy(harness.ProxyOptions(o => o.Limits = shared));
+        await WaitUntilAsync(() => harness.Service.Matcher.AnnouncementCount == 2, ct);
+
+        await using TestClient served = await harness.DialAsync(ct);
+        Assert.NotNull(served.Stream);
+        Assert.Equal(1, shared.Active(ProxyClientKind.Common));
+
+        // The other proxy's announcement is still at the broker; its match finds no slot.
+        await using TestClient refused = await harness.DialAsync(ct);
+        Assert.True(refused.Response.Limited);
+        long exceeded = first.Snapshot().Counters.CapacityExceeded + second.Snapshot().Counters.CapacityExceeded;
+        Assert.Equal(1, exceeded);
+        Assert.Equal(1, harness.EchoConnections);
+        ProxyActivity refusing = first.Snapshot().Counters.CapacityExceeded == 1 ? first.Snapshot() : second.Snapshot();
+        Assert.True(refusing.BackoffFactor > 1);
+        Assert.Equal(0, refusing.Announcing); // no slot free: it does not re-announce
+    }
+
+    [Fact]
+    public async Task Limited_backs_off_exponentially_but_no_match_re_announces_at_once()
+    {
+        CancellationToken ct = Timeout();
+
+        // No common compartment on this broker: every common announcement is Limited.
+        await using ProxyHarness limitedBroker = await ProxyHarness.StartAsync(ct, noCommonCompartments: true);
+        (InproxyProxy limited, _) = limitedBroker.StartProxy(limitedBroker.ProxyOptions());
+
+        // Announcements time out after 200 ms: NoMatch.
+        await using ProxyHarness idleBroker = await ProxyHarness.StartAsync(ct, announceTimeout: TimeSpan.FromMilliseconds(200));
+        (InproxyProxy idle, _) = idleBroker.StartProxy(idleBroker.ProxyOptions());
+
+        await Task.Delay(TimeSpan.FromSeconds(3), ct);
+        ProxyActivity l = limited.Snapshot();
+        ProxyActivity n = idle.Snapshot();
+
+        // Backoff 200, 400, 800, 1600 ms (±50 %) from a 100 ms delay: at most 6 answers in 3 s; without backoff ~30.
+        Assert.InRange(l.Counters.Limited, 2, 7);
+        Assert.True(l.BackoffFactor >= 4, $"factor {l.BackoffFactor}");
+        Assert.Equal(l.Counters.Limited, l.Counters.Backoffs);
+
+        // NoMatch: each cycle is the 200 ms poll plus a 50..150 ms stagger, and never a backoff.
+        Assert.True(n.Counters.NoMatch >= 6, $"{n.Counters.NoMatch} no-match announcements");
+        Assert.Equal(0, n.Counters.Backoffs);
+        Assert.Equal(1, n.BackoffFactor);
+    }
+
+    [Fact]
+    public async Task A_personal_proxy_serves_only_its_compartment()
+    {
+        CancellationToken ct = Timeout();
+        await using ProxyHarness harness = await ProxyHarness.StartAsync(ct);
+        Id32 personal = Id32.NewRandom();
+        (InproxyProxy proxy, _) = harness.StartProxy(harness.ProxyOptions(o =>
+        {
+            o.PersonalCompartmentId = personal;
+            o.MaxPersonalClients = 1;
+            o.MaxCommonClients = 5; // ignored: a personal proxy never serves common clients
+        }));
+        await WaitUntilAsync(() => harness.Service.Matcher.AnnouncementCount == 1, ct);
+
+        await using TestClient common = await harness.DialAsync(ct);
+        Assert.True(common.Response.NoMatch);
+        Assert.Equal(0, proxy.Snapshot().Counters.Matches);
+
+        await using TestClient paired = await harness.DialAsync(ct, personal);
+        Assert.NotNull(paired.Stream);
+        Assert.Equal(new byte[] { 9, 8, 7 }, await EchoAsync(paired.Stream, [9, 8, 7], ct));
+        Assert.Equal(1, proxy.Snapshot().Counters.Matches);
+    }
+}
