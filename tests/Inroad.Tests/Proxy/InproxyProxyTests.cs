@@ -203,4 +203,50 @@ public sealed class InproxyProxyTests
         Assert.Equal(new byte[] { 9, 8, 7 }, await EchoAsync(paired.Stream, [9, 8, 7], ct));
         Assert.Equal(1, proxy.Snapshot().Counters.Matches);
     }
+
+    [Fact]
+    public async Task A_failed_answer_is_still_sent_so_the_client_hears_at_once_and_the_proxy_backs_off()
+    {
+        CancellationToken ct = Timeout();
+        await using ProxyHarness harness = await ProxyHarness.StartAsync(ct);
+        (InproxyProxy proxy, _) = harness.StartProxy(harness.ProxyOptions());
+        await WaitUntilAsync(() => harness.Service.Matcher.AnnouncementCount == 1, ct);
+
+        var watch = Stopwatch.StartNew();
+        await using TestClient broken = await harness.DialAsync(ct, offerOverride: "v=0\r\nnot an offer\r\n");
+        Assert.True(broken.Response.Limited); // the broker relays the proxy's AnswerError as Limited
+        Assert.True(watch.Elapsed < TimeSpan.FromSeconds(10), $"answered after {watch.Elapsed}"); // not the offer timeout
+        ProxyActivity after = proxy.Snapshot();
+        Assert.Equal(1, after.Counters.AnswerErrors);
+        Assert.Equal(1, after.Counters.ClientFailures);
+        Assert.True(after.Counters.Backoffs >= 1);
+        Assert.Equal(0, harness.EchoConnections);
+
+        // After the backoff it announces again and serves the next client.
+        await using TestClient good = await harness.DialAsync(ct);
+        Assert.NotNull(good.Stream);
+        Assert.Equal(new byte[] { 4, 5 }, await EchoAsync(good.Stream, [4, 5], ct));
+    }
+
+    [Fact]
+    public async Task Disposing_the_proxy_tears_down_its_clients()
+    {
+        CancellationToken ct = Timeout();
+        await using ProxyHarness harness = await ProxyHarness.StartAsync(ct);
+        (InproxyProxy proxy, Task run) = harness.StartProxy(harness.ProxyOptions());
+        await using TestClient client = await harness.DialAsync(ct);
+        Assert.Equal(new byte[] { 1 }, await EchoAsync(client.Stream!, [1], ct));
+
+        await proxy.DisposeAsync();
+        await run.WaitAsync(ct); // RunAsync ends quietly
+        Assert.Equal(0, proxy.Snapshot().Connected);
+        await client.Peer!.Completion.WaitAsync(ct); // the association ended
+        try
+        {
+            Assert.Equal(0, await client.Stream!.ReadAsync(new byte[1], ct));
+        }
+        catch (Exception e) when (e is IOException or InvalidOperationException || e.GetType().Name == "DataChannelException")
+        {
+        }
+    }
 }

@@ -141,7 +141,7 @@ internal sealed class ProxyHarness : IAsyncDisposable
     }
 
     /// <summary>The client side of a dial: offer, ClientOffer, connect, open a channel.</summary>
-    public async Task<TestClient> DialAsync(CancellationToken ct, Id32? personal = null)
+    public async Task<TestClient> DialAsync(CancellationToken ct, Id32? personal = null, string? offerOverride = null)
     {
         byte[] secret = new byte[32];
         Random.Shared.NextBytes(secret);
@@ -157,7 +157,7 @@ internal sealed class ProxyHarness : IAsyncDisposable
                     Metrics = new PeerMetrics { ProtocolVersion = ProtocolVersions.V1 },
                     CommonCompartmentIds = personal is null ? [Common] : [],
                     PersonalCompartmentIds = personal is { } p ? [p] : [],
-                    ClientOfferSdp = offer,
+                    ClientOfferSdp = offerOverride ?? offer,
                     ClientRootObfuscationSecret = secret,
                     PackedDestinationServerEntry = SignedEntry,
                     DestinationAddress = $"127.0.0.1:{EchoPort}",
