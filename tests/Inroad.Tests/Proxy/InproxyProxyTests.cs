@@ -249,4 +249,20 @@ public sealed class InproxyProxyTests
         {
         }
     }
+
+    [Fact]
+    public async Task The_first_announcement_is_a_precheck_the_broker_answers_at_once()
+    {
+        CancellationToken ct = Timeout();
+        await using ProxyHarness harness = await ProxyHarness.StartAsync(ct); // announcements otherwise wait 30 s
+        (InproxyProxy proxy, _) = harness.StartProxy(harness.ProxyOptions(o => o.MaxCommonClients = 3));
+        var watch = Stopwatch.StartNew();
+        await WaitUntilAsync(() => proxy.Snapshot().Counters.NoMatch >= 1, ct);
+        Assert.True(watch.Elapsed < TimeSpan.FromSeconds(15), $"precheck answered after {watch.Elapsed}");
+        Assert.Equal(0, proxy.Snapshot().Counters.Backoffs);
+
+        // Then the pool: one announcement per free slot, all waiting at the broker.
+        await WaitUntilAsync(() => harness.Service.Matcher.AnnouncementCount == 3, ct);
+        Assert.Equal(3, proxy.Snapshot().Announcing);
+    }
 }
