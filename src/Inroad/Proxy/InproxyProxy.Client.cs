@@ -108,12 +108,15 @@ internal sealed partial class InproxyProxy
         }
         finally
         {
-            await CloseAsync(channel).ConfigureAwait(false);
+            // The peer goes before the channel: its graceful SCTP shutdown delivers what is still queued for
+            // the client, while a channel close (stream reset) first can cut that data off.
             await CloseAsync(destination).ConfigureAwait(false);
             if (peer is not null)
             {
                 await peer.DisposeAsync().ConfigureAwait(false);
             }
+
+            await CloseAsync(channel).ConfigureAwait(false);
         }
     }
 

@@ -517,7 +517,7 @@ internal sealed partial class InproxyProxy : IAsyncDisposable
                     && now.Connecting == last.Connecting && now.Connected == last.Connected;
                 if (!(now.IsIdle && unchanged))
                 {
-                    Activity?.Invoke(now);
+                    RaiseActivity(now);
                 }
 
                 last = now;
@@ -526,6 +526,19 @@ internal sealed partial class InproxyProxy : IAsyncDisposable
         catch (OperationCanceledException)
         {
             // Stopping.
+        }
+    }
+
+    // A throwing handler must not stop the ticker (and with it the peak rates the broker sees).
+    private void RaiseActivity(ProxyActivity activity)
+    {
+        try
+        {
+            Activity?.Invoke(activity);
+        }
+        catch (Exception e)
+        {
+            ProxyLog.ActivityHandlerFailed(_logger, e);
         }
     }
 

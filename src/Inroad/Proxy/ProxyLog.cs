@@ -31,4 +31,7 @@ internal static partial class ProxyLog
 
     [LoggerMessage(EventId = 9, Level = LogLevel.Information, Message = "Client {ConnectionId} done: {End}, {BytesUp} bytes up, {BytesDown} bytes down")]
     public static partial void RelayEnded(ILogger logger, string connectionId, RelayEnd end, long bytesUp, long bytesDown);
+
+    [LoggerMessage(EventId = 10, Level = LogLevel.Warning, Message = "An activity handler threw")]
+    public static partial void ActivityHandlerFailed(ILogger logger, Exception exception);
 }

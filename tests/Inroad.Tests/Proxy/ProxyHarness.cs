@@ -35,9 +35,12 @@ internal sealed class ProxyHarness : IAsyncDisposable
     private readonly List<IDisposable> _owned = [];
     private readonly List<IAsyncDisposable> _ownedAsync = [];
 
-    private ProxyHarness(TcpListener echo, BrokerService service, BrokerHttpHost host, ResponderSessions sessions, ResponderIdentity identity)
+    private readonly Func<NetworkStream, CancellationToken, Task> _serve;
+
+    private ProxyHarness(TcpListener echo, BrokerService service, BrokerHttpHost host, ResponderSessions sessions, ResponderIdentity identity, Func<NetworkStream, CancellationToken, Task>? serve)
     {
         _echo = echo;
+        _serve = serve ?? ((s, ct) => s.CopyToAsync(s, ct));
         Service = service;
         Host = host;
         _owned.Add(sessions);
@@ -70,7 +73,12 @@ internal sealed class ProxyHarness : IAsyncDisposable
 
     private int _echoConnections;
 
-    public static async Task<ProxyHarness> StartAsync(CancellationToken ct, bool noCommonCompartments = false, TimeSpan? announceTimeout = null)
+    /// <summary>Starts the broker and the destination; <paramref name="serve"/> replaces the echo service.</summary>
+    public static async Task<ProxyHarness> StartAsync(
+        CancellationToken ct,
+        bool noCommonCompartments = false,
+        TimeSpan? announceTimeout = null,
+        Func<NetworkStream, CancellationToken, Task>? serve = null)
     {
         var echo = new TcpListener(IPAddress.Loopback, 0);
         echo.Start();
@@ -98,7 +106,7 @@ internal sealed class ProxyHarness : IAsyncDisposable
         ObfuscationSecret secret = ObfuscationSecret.Generate();
         var sessions = new ResponderSessions(new ResponderSessionsOptions { PrivateKey = key, ObfuscationSecret = secret });
         BrokerHttpHost host = await BrokerHttpHost.StartAsync(new BrokerHttpHostOptions(), service, sessions, ct);
-        return new ProxyHarness(echo, service, host, sessions, new ResponderIdentity(key.PublicKey, secret));
+        return new ProxyHarness(echo, service, host, sessions, new ResponderIdentity(key.PublicKey, secret), serve);
     }
 
     public static RtcPeerOptions LoopbackWebRtc() => new()
@@ -215,7 +223,7 @@ internal sealed class ProxyHarness : IAsyncDisposable
                     using var s = new NetworkStream(socket, ownsSocket: true);
                     try
                     {
-                        await s.CopyToAsync(s, _stop.Token);
+                        await _serve(s, _stop.Token);
                     }
                     catch (Exception e) when (e is IOException or OperationCanceledException or SocketException)
                     {
