@@ -26,8 +26,9 @@ internal static class RoleCommands
     public static Command Proxy()
     {
         var command = new Command("proxy", "Run a volunteer proxy: announce to the broker and relay matched clients to tunnel servers.");
-        command.Options.Add(ConfigOption("Proxy configuration (JSON): broker specs, client limits, personal compartment."));
-        return NotYet(command, "the proxy", 8);
+        Option<FileInfo> config = ConfigOption("Proxy configuration (JSON): broker specs, client limits, personal compartment.");
+        command.Options.Add(config);
+        return ProxyCommand.Configure(command, config);
     }
 
     public static Command Client()

@@ -86,6 +86,13 @@ internal sealed class BrokerService
             return new ProxyAnnounceResponse { MustUpgrade = true, NoMatch = true };
         }
 
+        // A tactics precheck (design §8.1) only establishes the proxy's session: answered at once, never
+        // enqueued, so the proxy's other announcements need not wait for a long poll's handshake.
+        if (request.PreCheckTactics)
+        {
+            return new ProxyAnnounceResponse { NoMatch = true };
+        }
+
         CompartmentKey compartment;
         if (request.PersonalCompartmentIds.Count == 1)
         {

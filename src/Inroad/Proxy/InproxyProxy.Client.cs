@@ -1,0 +1,246 @@
+using System.Net;
+using System.Net.Sockets;
+using Inroad.Protocol.Messages;
+using Inroad.WebRtc.Dtls;
+using Inroad.WebRtc.PeerConnection;
+
+namespace Inroad.Proxy;
+
+/// <summary>Serving one matched client (design §8.1 worker after the match).</summary>
+internal sealed partial class InproxyProxy
+{
+    private const int RootSecretLength = 32;
+
+    private async Task ServeClientAsync(ProxyClient client, ProxyAnnounceResponse match, CancellationToken cancellationToken)
+    {
+        RtcPeerConnection? peer = null;
+        Stream? channel = null;
+        Stream? destination = null;
+        string id = ShortId(client.ConnectionId);
+        try
+        {
+            // 1. Answer. Whatever happens, the broker hears from us: the client is waiting for this answer.
+            string? error = Refusal(match, out EndPoint? target);
+            string? answer = null;
+            string? fingerprint = null;
+            if (error is null)
+            {
+                RtcPeerOptions webRtc = PeerOptionsFor(match.ClientRootObfuscationSecret);
+                fingerprint = DtlsShapePlan.Derive(webRtc.ShapeSeed, SignalingRole.Answerer, webRtc.ProfileChoice).Kind.ToString();
+                using var answerTimeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+                answerTimeout.CancelAfter(_options.AnswerTimeout);
+                try
+                {
+                    (peer, answer) = await RtcPeerConnection.CreateAnswerAsync(webRtc, match.ClientOfferSdp!, answerTimeout.Token).ConfigureAwait(false);
+                }
+                catch (Exception e) when (IsClientFailure(e, cancellationToken))
+                {
+                    error = e is OperationCanceledException ? "answer timed out" : "answer failed";
+                }
+            }
+
+            ProxyAnswerResponse? ack = await SendAnswerAsync(
+                new ProxyAnswerRequest { ConnectionId = match.ConnectionId, ProxyAnswerSdp = error is null ? answer : null, AnswerError = error, ProxyDtlsFingerprint = fingerprint },
+                cancellationToken).ConfigureAwait(false);
+            if (error is not null)
+            {
+                Increment(Counter.AnswerErrors);
+                FailClient(id, error);
+                return;
+            }
+
+            if (ack is null)
+            {
+                return; // broker transport failure, already counted; the client will redial
+            }
+
+            if (ack.NoAwaitingClient)
+            {
+                Increment(Counter.NoAwaitingClient);
+                ProxyLog.NoAwaitingClient(_logger, id);
+                return;
+            }
+
+            // 2. The client's data channel, then the destination.
+            using (var ready = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken))
+            {
+                ready.CancelAfter(_options.ReadyTimeout);
+                try
+                {
+                    await peer!.ConnectAsync(null, ready.Token).ConfigureAwait(false);
+                    channel = await AcceptClientStreamAsync(peer, match, ready.Token).ConfigureAwait(false);
+                }
+                catch (Exception e) when (!cancellationToken.IsCancellationRequested)
+                {
+                    FailClient(id, e is OperationCanceledException ? "data channel timed out" : $"data channel failed: {e.Message}");
+                    return;
+                }
+            }
+
+            try
+            {
+                destination = await DialAsync(target!, cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception e) when (IsClientFailure(e, cancellationToken))
+            {
+                FailClient(id, e is OperationCanceledException ? "destination dial timed out" : $"destination dial failed: {e.Message}");
+                return;
+            }
+
+            // 3. Relay.
+            client.MarkConnected();
+            Increment(Counter.ClientsRelayed);
+            ProxyLog.Relaying(_logger, id, client.Region);
+            RelayEnd end = await ProxyRelay.RunAsync(
+                channel,
+                destination,
+                client,
+                _options.LimitUpstreamBytesPerSecond,
+                _options.LimitDownstreamBytesPerSecond,
+                _options.InactivityTimeout,
+                _time,
+                cancellationToken).ConfigureAwait(false);
+            ProxyLog.RelayEnded(_logger, id, end, client.BytesUp, client.BytesDown);
+            if (client.BytesUp + client.BytesDown > 0)
+            {
+                ResetBackoff();
+            }
+        }
+        finally
+        {
+            // The peer goes before the channel: its graceful SCTP shutdown delivers what is still queued for
+            // the client, while a channel close (stream reset) first can cut that data off.
+            await CloseAsync(destination).ConfigureAwait(false);
+            if (peer is not null)
+            {
+                await peer.DisposeAsync().ConfigureAwait(false);
+            }
+
+            await CloseAsync(channel).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>
+    /// The client's stream. This is the one place the client side of the channel is wrapped: traffic shaping
+    /// (<see cref="ProxyAnnounceResponse.TrafficShaping"/>, seeded from <see cref="ProxyAnnounceResponse.ClientRootObfuscationSecret"/>)
+    /// plugs in here.
+    /// </summary>
+    private static async Task<Stream> AcceptClientStreamAsync(RtcPeerConnection peer, ProxyAnnounceResponse match, CancellationToken cancellationToken)
+    {
+        _ = match;
+        (Stream stream, _) = await peer.AcceptStreamAsync(cancellationToken).ConfigureAwait(false);
+        return stream;
+    }
+
+    // Why this match cannot be served (sent as the AnswerError), or null with the destination to dial.
+    private static string? Refusal(ProxyAnnounceResponse match, out EndPoint? target)
+    {
+        target = null;
+        if (match.NetworkProtocol != 0)
+        {
+            return "unsupported network protocol";
+        }
+
+        if (match.UseMediaStreams)
+        {
+            return "media streams not supported";
+        }
+
+        if (match.ClientRootObfuscationSecret.Length != RootSecretLength || string.IsNullOrEmpty(match.ClientOfferSdp))
+        {
+            return "invalid offer";
+        }
+
+        target = ParseDestination(match.DestinationAddress);
+        return target is null ? "invalid destination" : null;
+    }
+
+    /// <summary>host:port, [v6]:port or v4:port; null when malformed.</summary>
+    internal static EndPoint? ParseDestination(string? address)
+    {
+        if (string.IsNullOrEmpty(address))
+        {
+            return null;
+        }
+
+        if (IPEndPoint.TryParse(address, out IPEndPoint? ip) && ip.Port != 0 && address.Contains(':', StringComparison.Ordinal))
+        {
+            return ip;
+        }
+
+        int colon = address.LastIndexOf(':');
+        if (colon <= 0 || !int.TryParse(address.AsSpan(colon + 1), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out int port)
+            || port is < 1 or > 65535)
+        {
+            return null;
+        }
+
+        string host = address[..colon];
+        return Uri.CheckHostName(host) == UriHostNameType.Dns ? new DnsEndPoint(host, port) : null;
+    }
+
+    private RtcPeerOptions PeerOptionsFor(ReadOnlyMemory<byte> rootSecret)
+    {
+        RtcPeerOptions t = _options.WebRtc;
+        return new RtcPeerOptions
+        {
+            IncludeLoopback = t.IncludeLoopback,
+            HostAddresses = t.HostAddresses,
+            StunServers = t.StunServers,
+            InjectedCandidates = t.InjectedCandidates,
+            Port = t.Port,
+            ShapeSeed = rootSecret.ToArray(),
+            ProfileChoice = t.ProfileChoice,
+            ConnectTimeout = _options.ReadyTimeout,
+            GatheringTimeout = t.GatheringTimeout,
+            TimeProvider = t.TimeProvider,
+            LoggerFactory = t.LoggerFactory,
+        };
+    }
+
+    private async Task<Stream> DialAsync(EndPoint target, CancellationToken cancellationToken)
+    {
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timeout.CancelAfter(_options.DestinationDialTimeout);
+        var socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+        try
+        {
+            await socket.ConnectAsync(target, timeout.Token).ConfigureAwait(false);
+            return new NetworkStream(socket, ownsSocket: true);
+        }
+        catch
+        {
+            socket.Dispose();
+            throw;
+        }
+    }
+
+    // WebRTC, channel and dial failures after a match back off, unless bytes were relayed (design §8.1).
+    private void FailClient(string id, string reason)
+    {
+        Increment(Counter.ClientFailures);
+        ProxyLog.ClientFailed(_logger, id, reason);
+        BackOff();
+    }
+
+    private static bool IsClientFailure(Exception e, CancellationToken cancellationToken) =>
+        e is RtcPeerException or ArgumentException or IOException or SocketException or ObjectDisposedException or InvalidOperationException
+        || (e is OperationCanceledException && !cancellationToken.IsCancellationRequested);
+
+    private static async ValueTask CloseAsync(Stream? stream)
+    {
+        if (stream is null)
+        {
+            return;
+        }
+
+        try
+        {
+            await stream.DisposeAsync().ConfigureAwait(false);
+        }
+        catch (Exception)
+        {
+            // Already broken (the data channel layer's own exception type included).
+        }
+    }
+}

@@ -1,0 +1,199 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using Inroad.Broker.Compartments;
+using Inroad.Brokers;
+using Inroad.Sessions;
+using Inroad.Sessions.Keys;
+using Inroad.Sessions.Obfuscation;
+using Inroad.WebRtc.PeerConnection;
+using Microsoft.Extensions.Logging;
+
+namespace Inroad.Proxy;
+
+/// <summary>
+/// <c>proxy.json</c> (design §8.2, §8.3): the brokers, client limits, an optional personal compartment given
+/// as its pairing string, and where the long-term key lives. The key file (base64 of the Ed25519 key, as
+/// <c>inroad keygen</c> prints it) is created on first run, so the proxy ID survives restarts. Keys and
+/// secrets are base64 (raw std).
+/// </summary>
+internal sealed class ProxyConfig
+{
+    /// <summary>Brokers, tried in order; at least one.</summary>
+    public List<ProxyBrokerConfig> Brokers { get; set; } = [];
+
+    /// <summary>The long-term key file, relative to the configuration file; created when missing.</summary>
+    public string KeyFile { get; set; } = "proxy.key";
+
+    public int MaxCommonClients { get; set; } = 2;
+
+    public int MaxPersonalClients { get; set; }
+
+    /// <summary>The operator's pairing string (<c>inroad-pair:…</c>); when set the proxy serves only that compartment.</summary>
+    public string? PersonalPairing { get; set; }
+
+    public long LimitUpstreamBytesPerSecond { get; set; }
+
+    public long LimitDownstreamBytesPerSecond { get; set; }
+
+    public int InactivityTimeoutSeconds { get; set; } = 300;
+
+    /// <summary>Offer loopback ICE candidates (single-machine demos and tests only).</summary>
+    public bool IncludeLoopback { get; set; }
+
+    /// <summary>Reads and checks a configuration file; throws <see cref="InvalidDataException"/> naming the bad field.</summary>
+    public static ProxyConfig Load(string path)
+    {
+        ProxyConfig config;
+        try
+        {
+            using FileStream stream = File.OpenRead(path);
+            config = JsonSerializer.Deserialize(stream, ProxyConfigJson.Default.ProxyConfig) ?? throw new InvalidDataException("empty proxy configuration");
+        }
+        catch (JsonException e)
+        {
+            throw new InvalidDataException($"proxy configuration is not valid JSON: {e.Message}", e);
+        }
+
+        config.Validate();
+        return config;
+    }
+
+    /// <summary>Throws <see cref="InvalidDataException"/> naming the first bad field.</summary>
+    public void Validate()
+    {
+        if (Brokers is not { Count: > 0 })
+        {
+            throw new InvalidDataException("brokers: at least one broker is required");
+        }
+
+        for (int i = 0; i < Brokers.Count; i++)
+        {
+            ProxyBrokerConfig b = Brokers[i];
+            if (!Uri.TryCreate(b.Endpoint, UriKind.Absolute, out Uri? uri) || uri.Scheme is not ("https" or "http"))
+            {
+                throw new InvalidDataException($"brokers[{i}].endpoint: an http(s) URL is required");
+            }
+
+            if (!SessionPublicKey.TryParse(b.PublicKey, out _))
+            {
+                throw new InvalidDataException($"brokers[{i}].publicKey: not a session public key");
+            }
+
+            if (!ObfuscationSecret.TryParse(b.ObfuscationSecret, out _))
+            {
+                throw new InvalidDataException($"brokers[{i}].obfuscationSecret: not a 32-byte secret");
+            }
+        }
+
+        if (string.IsNullOrWhiteSpace(KeyFile))
+        {
+            throw new InvalidDataException("keyFile: a path is required");
+        }
+
+        if (PersonalPairing is not null && !PairingString.TryDecode(PersonalPairing, out _))
+        {
+            throw new InvalidDataException("personalPairing: not a pairing string (inroad-pair:…)");
+        }
+
+        if (MaxCommonClients is < 0 or > InproxyProxy.MaxClientsLimit || MaxPersonalClients is < 0 or > InproxyProxy.MaxClientsLimit)
+        {
+            throw new InvalidDataException($"maxCommonClients/maxPersonalClients: must be within 0..{InproxyProxy.MaxClientsLimit}");
+        }
+
+        if (PersonalPairing is null ? MaxCommonClients == 0 : MaxPersonalClients == 0)
+        {
+            throw new InvalidDataException(PersonalPairing is null ? "maxCommonClients: must be positive" : "maxPersonalClients: must be positive with a personal pairing string");
+        }
+
+        if (LimitUpstreamBytesPerSecond < 0 || LimitDownstreamBytesPerSecond < 0)
+        {
+            throw new InvalidDataException("limitUpstreamBytesPerSecond/limitDownstreamBytesPerSecond: must not be negative (0 is unlimited)");
+        }
+
+        if (InactivityTimeoutSeconds <= 0)
+        {
+            throw new InvalidDataException("inactivityTimeoutSeconds: must be positive");
+        }
+    }
+
+    /// <summary>
+    /// Reads the long-term key from <see cref="KeyFile"/> (relative to <paramref name="configDirectory"/>),
+    /// creating it (owner-only on Unix) when it does not exist.
+    /// </summary>
+    public SessionPrivateKey LoadOrCreateKey(string configDirectory, out bool created)
+    {
+        string path = Path.GetFullPath(KeyFile, configDirectory);
+        if (File.Exists(path))
+        {
+            created = false;
+            return SessionPrivateKey.TryParse(File.ReadAllText(path).Trim(), out SessionPrivateKey? key)
+                ? key!
+                : throw new InvalidDataException($"keyFile: {path} does not hold a session private key");
+        }
+
+        SessionPrivateKey fresh = SessionPrivateKey.Generate();
+        var options = new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write };
+        if (!OperatingSystem.IsWindows())
+        {
+            options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
+        }
+
+        using (var writer = new StreamWriter(path, System.Text.Encoding.ASCII, options))
+        {
+            writer.WriteLine(fresh.Export());
+        }
+
+        created = true;
+        return fresh;
+    }
+
+    /// <summary>Options of the proxy's broker client; <paramref name="key"/> is its identity (not owned).</summary>
+    public BrokerClientOptions ToBrokerClientOptions(SessionPrivateKey key, ILoggerFactory? loggerFactory = null) => new()
+    {
+        Brokers = Brokers.Select(b => new BrokerSpec(
+            new Uri(b.Endpoint),
+            new ResponderIdentity(SessionPublicKey.Parse(b.PublicKey), Sessions.Obfuscation.ObfuscationSecret.Parse(b.ObfuscationSecret)),
+            b.FrontingHost)).ToArray(),
+        PrivateKey = key,
+        LoggerFactory = loggerFactory,
+    };
+
+    /// <summary>Proxy options over <paramref name="brokers"/> (shared, not owned).</summary>
+    public ProxyOptions ToProxyOptions(BrokerClient brokers, ILoggerFactory? loggerFactory = null)
+    {
+        Protocol.Id32? personal = PairingString.TryDecode(PersonalPairing, out Protocol.Id32 id) ? id : null;
+        return new ProxyOptions
+        {
+            Brokers = brokers,
+            MaxCommonClients = MaxCommonClients,
+            MaxPersonalClients = MaxPersonalClients,
+            PersonalCompartmentId = personal,
+            LimitUpstreamBytesPerSecond = LimitUpstreamBytesPerSecond,
+            LimitDownstreamBytesPerSecond = LimitDownstreamBytesPerSecond,
+            InactivityTimeout = TimeSpan.FromSeconds(InactivityTimeoutSeconds),
+            WebRtc = new RtcPeerOptions { IncludeLoopback = IncludeLoopback },
+            LoggerFactory = loggerFactory,
+        };
+    }
+}
+
+/// <summary>One broker in <c>proxy.json</c>.</summary>
+internal sealed class ProxyBrokerConfig
+{
+    /// <summary>The broker URL, e.g. <c>https://broker.example/inroad-broker</c>.</summary>
+    public string Endpoint { get; set; } = "";
+
+    /// <summary>The broker's session public key (base64).</summary>
+    public string PublicKey { get; set; } = "";
+
+    /// <summary>The broker's obfuscation secret (base64).</summary>
+    public string ObfuscationSecret { get; set; } = "";
+
+    /// <summary>A Host header to send instead of the endpoint's (domain fronting); null sends the endpoint's.</summary>
+    public string? FrontingHost { get; set; }
+}
+
+/// <summary>Source-generated JSON for <see cref="ProxyConfig"/>.</summary>
+[JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase, ReadCommentHandling = JsonCommentHandling.Skip, AllowTrailingCommas = true)]
+[JsonSerializable(typeof(ProxyConfig))]
+internal sealed partial class ProxyConfigJson : JsonSerializerContext;

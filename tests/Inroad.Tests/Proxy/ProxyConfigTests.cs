@@ -1,0 +1,110 @@
+using System.Net;
+using Inroad.Broker.Compartments;
+using Inroad.Proxy;
+using Inroad.Sessions.Keys;
+using Inroad.Sessions.Obfuscation;
+using Id32 = Inroad.Protocol.Id32;
+
+namespace Inroad.Tests.Proxy;
+
+public sealed class ProxyConfigTests : IDisposable
+{
+    private readonly string _dir = Directory.CreateTempSubdirectory("inroad-proxy-").FullName;
+
+    public void Dispose() => Directory.Delete(_dir, recursive: true);
+
+    private string Write(string json)
+    {
+        string path = Path.Combine(_dir, "proxy.json");
+        File.WriteAllText(path, json);
+        return path;
+    }
+
+    private static string Broker()
+    {
+        using SessionPrivateKey key = SessionPrivateKey.Generate();
+        return $$"""{ "endpoint": "http://127.0.0.1:8443/inroad-broker", "publicKey": "{{key.PublicKey}}", "obfuscationSecret": "{{ObfuscationSecret.Generate().Export()}}" }""";
+    }
+
+    [Fact]
+    public void The_key_is_created_on_first_run_and_the_same_identity_is_read_back()
+    {
+        ProxyConfig config = ProxyConfig.Load(Write($$"""{ "brokers": [ {{Broker()}} ], "keyFile": "id.key", "maxCommonClients": 3, }"""));
+        using SessionPrivateKey first = config.LoadOrCreateKey(_dir, out bool created);
+        Assert.True(created);
+        Assert.True(File.Exists(Path.Combine(_dir, "id.key")));
+        if (!OperatingSystem.IsWindows())
+        {
+            Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(Path.Combine(_dir, "id.key")));
+        }
+
+        using SessionPrivateKey second = config.LoadOrCreateKey(_dir, out bool createdAgain);
+        Assert.False(createdAgain);
+        Assert.Equal(first.Id, second.Id);
+    }
+
+    [Fact]
+    public void A_pairing_string_makes_a_personal_proxy()
+    {
+        Id32 id = Id32.NewRandom();
+        ProxyConfig config = ProxyConfig.Load(Write($$"""
+            // comments are allowed
+            { "brokers": [ {{Broker()}} ], "personalPairing": "{{PairingString.Encode(id)}}", "maxPersonalClients": 2,
+              "limitUpstreamBytesPerSecond": 1000, "limitDownstreamBytesPerSecond": 2000, "inactivityTimeoutSeconds": 60, "includeLoopback": true }
+            """));
+        using SessionPrivateKey key = SessionPrivateKey.Generate();
+        using var brokers = new Inroad.Brokers.BrokerClient(config.ToBrokerClientOptions(key));
+        ProxyOptions options = config.ToProxyOptions(brokers);
+        options.Validate();
+        Assert.Equal(id, options.PersonalCompartmentId);
+        Assert.Equal(ProxyClientKind.Personal, options.Kind);
+        Assert.Equal(2, options.MaxPersonalClients);
+        Assert.Equal(1000, options.LimitUpstreamBytesPerSecond);
+        Assert.Equal(2000, options.LimitDownstreamBytesPerSecond);
+        Assert.Equal(TimeSpan.FromMinutes(1), options.InactivityTimeout);
+        Assert.True(options.WebRtc.IncludeLoopback);
+        Assert.Equal(key.Id, brokers.Id);
+        Assert.Equal(new Uri("http://127.0.0.1:8443/inroad-broker"), brokers.Current.Endpoint);
+    }
+
+    [Theory]
+    [InlineData("""{ "brokers": [] }""", "brokers")]
+    [InlineData("""{ "brokers": [ { "endpoint": "ftp://x", "publicKey": "", "obfuscationSecret": "" } ] }""", "brokers[0].endpoint")]
+    [InlineData("""{ "brokers": [ { "endpoint": "https://x/b", "publicKey": "nope", "obfuscationSecret": "" } ] }""", "brokers[0].publicKey")]
+    [InlineData("""{ "brokers": [ BROKER ], "personalPairing": "inroad-pair:AAAA", "maxPersonalClients": 1 }""", "personalPairing")]
+    [InlineData("""{ "brokers": [ BROKER ], "maxCommonClients": 0 }""", "maxCommonClients")]
+    [InlineData("""{ "brokers": [ BROKER ], "limitUpstreamBytesPerSecond": -1 }""", "limitUpstreamBytesPerSecond")]
+    [InlineData("""{ "brokers": [ BROKER ], "inactivityTimeoutSeconds": 0 }""", "inactivityTimeoutSeconds")]
+    [InlineData("""{ "brokers": """, "JSON")]
+    public void Bad_configurations_name_the_field(string json, string field)
+    {
+        var e = Assert.Throws<InvalidDataException>(() => ProxyConfig.Load(Write(json.Replace("BROKER", Broker(), StringComparison.Ordinal))));
+        Assert.Contains(field, e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_corrupt_key_file_is_refused_not_replaced()
+    {
+        ProxyConfig config = ProxyConfig.Load(Write($$"""{ "brokers": [ {{Broker()}} ] }"""));
+        File.WriteAllText(Path.Combine(_dir, "proxy.key"), "garbage");
+        Assert.Throws<InvalidDataException>(() => config.LoadOrCreateKey(_dir, out _));
+        Assert.Equal("garbage", File.ReadAllText(Path.Combine(_dir, "proxy.key")));
+    }
+
+    [Theory]
+    [InlineData("127.0.0.1:443", true)]
+    [InlineData("[::1]:8080", true)]
+    [InlineData("example.com:443", true)]
+    [InlineData("127.0.0.1", false)]
+    [InlineData("127.0.0.1:0", false)]
+    [InlineData("127.0.0.1:70000", false)]
+    [InlineData("example.com:", false)]
+    [InlineData(":443", false)]
+    [InlineData("bad host:443", false)]
+    [InlineData("", false)]
+    public void Destinations_are_host_and_port(string address, bool valid)
+    {
+        EndPoint? endpoint = InproxyProxy.ParseDestination(address);
+        Assert.Equal(valid, endpoint is not null);
+    }
+}
