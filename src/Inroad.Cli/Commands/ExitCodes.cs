@@ -7,7 +7,4 @@ internal static class ExitCodes
 
     /// <summary>Bad arguments or configuration; nothing was started.</summary>
     public const int Usage = 1;
-
-    /// <summary>The subcommand's role is not built yet.</summary>
-    public const int NotImplemented = 3;
 }

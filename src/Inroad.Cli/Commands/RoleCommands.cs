@@ -2,10 +2,7 @@ using System.CommandLine;
 
 namespace Inroad.Cli.Commands;
 
-/// <summary>
-/// The subcommands. A subcommand whose role is not built yet says so on stderr and exits with
-/// <see cref="ExitCodes.NotImplemented"/>, so scripts never mistake it for success.
-/// </summary>
+/// <summary>The subcommands: each builds its options here and its action in its own file.</summary>
 internal static class RoleCommands
 {
     public static Command Broker()
@@ -19,8 +16,9 @@ internal static class RoleCommands
     public static Command Server()
     {
         var command = new Command("server", "Run a tunnel server with in-proxy listeners; it verifies broker reports before opening streams.");
-        command.Options.Add(ConfigOption("Tunnel server configuration (JSON): keys, listeners, allow/deny lists."));
-        return NotYet(command, "the tunnel server", 8);
+        Option<FileInfo> config = ConfigOption("Tunnel server configuration (JSON): keys, listener, broker keys, allow/deny lists.");
+        command.Options.Add(config);
+        return ServerCommand.Configure(command, config);
     }
 
     public static Command Proxy()
@@ -34,8 +32,9 @@ internal static class RoleCommands
     public static Command Client()
     {
         var command = new Command("client", "Run a client: dial a tunnel through a proxy and expose local SOCKS5 and HTTP proxy ports.");
-        command.Options.Add(ConfigOption("Client configuration (JSON): broker specs, server entries, local ports."));
-        return NotYet(command, "the client", 8);
+        Option<FileInfo> config = ConfigOption("Client configuration (JSON): broker specs, server entry, compartments, local ports.");
+        command.Options.Add(config);
+        return ClientCommand.Configure(command, config);
     }
 
     public static Command Demo()
@@ -44,7 +43,7 @@ internal static class RoleCommands
             "demo",
             "Start a broker, a tunnel server, two proxies and a client on this machine with generated keys, " +
             "then print a working SOCKS port. Needs no files and no internet.");
-        return NotYet(command, "the demo", 8);
+        return DemoCommand.Configure(command);
     }
 
     public static Command Netcheck()
@@ -68,15 +67,4 @@ internal static class RoleCommands
 
     private static Option<FileInfo> ConfigOption(string description) =>
         new("--config", "-c") { Description = description, Required = true };
-
-    private static Command NotYet(Command command, string what, int issue)
-    {
-        command.SetAction(parseResult =>
-        {
-            parseResult.InvocationConfiguration.Error.WriteLine(
-                $"inroad {command.Name}: {what} is not implemented yet (tracked in issue #{issue}).");
-            return ExitCodes.NotImplemented;
-        });
-        return command;
-    }
 }

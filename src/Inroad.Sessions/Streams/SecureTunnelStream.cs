@@ -201,6 +201,7 @@ public sealed class SecureTunnelStream : Stream
         ObjectDisposedException.ThrowIf(_disposed != 0, this);
         await _writeLock.WaitAsync(cancellationToken).ConfigureAwait(false);
         byte[]? output = null;
+        byte[]? scratch = null;
         try
         {
             // Seal every frame of this write into one buffer: one transport write, which over a data
@@ -209,6 +210,9 @@ public sealed class SecureTunnelStream : Stream
             int frames = Math.Max(1, (buffer.Length + maxPayload - 1) / maxPayload);
             int padded = Math.Min(frames, _paddedFramesLeft);
             output = ArrayPool<byte>.Shared.Rent(buffer.Length + (frames * (SecureTunnelFraming.HeaderLength + CipherState.TagLength)) + (padded * _options.MaxPadding));
+
+            // Padded frames need scratch space of their own: the reader may be using its buffers concurrently.
+            scratch = padded > 0 ? ArrayPool<byte>.Shared.Rent(maxPayload + _options.MaxPadding) : null;
             int at = 0;
             ReadOnlySpan<byte> rest = buffer.Span;
             do
@@ -221,7 +225,7 @@ public sealed class SecureTunnelStream : Stream
                     padding = RandomPadding(_options.MaxPadding);
                 }
 
-                at += SecureTunnelFraming.Seal(_send, rest[..take], padding, output.AsSpan(at), _sealed);
+                at += SecureTunnelFraming.Seal(_send, rest[..take], padding, output.AsSpan(at), scratch);
                 rest = rest[take..];
             }
             while (!rest.IsEmpty);
@@ -233,6 +237,11 @@ public sealed class SecureTunnelStream : Stream
             if (output is not null)
             {
                 ArrayPool<byte>.Shared.Return(output);
+            }
+
+            if (scratch is not null)
+            {
+                ArrayPool<byte>.Shared.Return(scratch, clearArray: true);
             }
 
             _writeLock.Release();

@@ -60,6 +60,19 @@ internal sealed class ClientConfig
 
     public IReadOnlyList<Id32> CommonCompartments() => CommonCompartmentIds.Select(h => Id32.From(Convert.FromHexString(h))).ToArray();
 
+    /// <summary>The entry's first in-proxy TCP listener as address:port.</summary>
+    public static string DefaultDestination(byte[] signedEntry)
+    {
+        if (Broker.Destinations.SignedServerEntry.TryReadUnverified(signedEntry, out Broker.Destinations.ServerEntry? entry)
+            && entry!.Capabilities.FirstOrDefault(c => c.NetworkProtocol == 0 && c.Protocol.StartsWith("INPROXY-", StringComparison.Ordinal)) is { } capability
+            && IPAddress.TryParse(entry.IpAddress, out IPAddress? address))
+        {
+            return new IPEndPoint(address, capability.Port).ToString();
+        }
+
+        throw new FormatException("the server entry has no in-proxy TCP listener; set destination");
+    }
+
     public static IPEndPoint ParseListen(string value, string name) =>
         IPEndPoint.TryParse(value, out IPEndPoint? e) ? e : throw new FormatException($"{name} '{value}' is not address:port");
 }

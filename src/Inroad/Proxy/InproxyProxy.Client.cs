@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Sockets;
 using Inroad.Protocol.Messages;
 using Inroad.WebRtc.Dtls;
+using Inroad.WebRtc.DataChannels;
 using Inroad.WebRtc.PeerConnection;
 
 namespace Inroad.Proxy;
@@ -121,14 +122,13 @@ internal sealed partial class InproxyProxy
     }
 
     /// <summary>
-    /// The client's stream. This is the one place the client side of the channel is wrapped: traffic shaping
-    /// (<see cref="ProxyAnnounceResponse.TrafficShaping"/>, seeded from <see cref="ProxyAnnounceResponse.ClientRootObfuscationSecret"/>)
-    /// plugs in here.
+    /// The client's stream, with the traffic shaping the client asked for (<see cref="ProxyAnnounceResponse.TrafficShaping"/>,
+    /// seeded from <see cref="ProxyAnnounceResponse.ClientRootObfuscationSecret"/> with the answerer's context).
     /// </summary>
     private static async Task<Stream> AcceptClientStreamAsync(RtcPeerConnection peer, ProxyAnnounceResponse match, CancellationToken cancellationToken)
     {
-        _ = match;
-        (Stream stream, _) = await peer.AcceptStreamAsync(cancellationToken).ConfigureAwait(false);
+        DataChannelShaping? shaping = Client.Dial.InproxyShaping.For(match.TrafficShaping, match.ClientRootObfuscationSecret);
+        (Stream stream, _) = await peer.AcceptStreamAsync(shaping, cancellationToken).ConfigureAwait(false);
         return stream;
     }
 

@@ -43,6 +43,9 @@ public sealed class MuxSession : IAsyncDisposable
     /// <summary>Completes when the transport ended or the session was disposed.</summary>
     public Task Completion => _readLoop;
 
+    /// <summary>Why the transport ended, when it failed rather than closed (for logs).</summary>
+    public Exception? EndError { get; private set; }
+
     /// <summary>Streams currently open.</summary>
     public int StreamCount => _streams.Count;
 
@@ -216,6 +219,7 @@ public sealed class MuxSession : IAsyncDisposable
         catch (Exception e) when (e is IOException or ObjectDisposedException or OperationCanceledException or EndOfStreamException)
         {
             // Transport gone.
+            EndError = e;
         }
         finally
         {

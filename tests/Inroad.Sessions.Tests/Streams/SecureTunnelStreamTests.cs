@@ -60,6 +60,43 @@ public sealed class SecureTunnelStreamTests
     }
 
     [Fact]
+    public async Task Padded_writes_while_the_same_stream_reads_keep_both_directions_intact()
+    {
+        // Regression: padded frames were sealed through the reader's buffer, so a write during a read broke the stream.
+        CancellationToken ct = Timeout();
+        var options = new SecureTunnelOptions { HandshakeTimeout = Quick.HandshakeTimeout, PaddedFrames = 100_000, MaxPadding = 256 };
+        var id = Identity.Create();
+        var server = new SecureTunnelServer(id.Key, id.Secret, options);
+        var (c, s) = await LoopbackPair.CreateAsync(ct);
+        Task<SecureTunnelStream?> accepting = server.AcceptAsync(s, ct);
+        await using SecureTunnelStream client = await SecureTunnelStream.ConnectAsync(c, id.Key.PublicKey, id.Secret, options, ct);
+        await using SecureTunnelStream accepted = (await accepting)!;
+
+        // Small padded writes one way while large frames (read in several pieces) come the other way.
+        byte[] up = new byte[512 * 1024];
+        byte[] down = new byte[8 << 20];
+        new Random(3).NextBytes(up);
+        new Random(4).NextBytes(down);
+        async Task WriteAsync(Stream stream, byte[] data, int size)
+        {
+            for (int at = 0; at < data.Length; at += size)
+            {
+                await stream.WriteAsync(data.AsMemory(at, Math.Min(size, data.Length - at)), ct);
+            }
+        }
+
+        byte[] gotUp = new byte[up.Length];
+        byte[] gotDown = new byte[down.Length];
+        await Task.WhenAll(
+            Task.Run(() => WriteAsync(client, up, 61), ct),
+            Task.Run(() => WriteAsync(accepted, down, 64 * 1024), ct),
+            accepted.ReadExactlyAsync(gotUp, ct).AsTask(),
+            client.ReadExactlyAsync(gotDown, ct).AsTask());
+        Assert.Equal(up, gotUp);
+        Assert.Equal(down, gotDown);
+    }
+
+    [Fact]
     public async Task The_first_flight_differs_every_time_and_its_length_varies()
     {
         CancellationToken ct = Timeout();

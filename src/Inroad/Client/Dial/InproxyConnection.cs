@@ -11,7 +11,7 @@ namespace Inroad.Client.Dial;
 /// broker→server report packet, which the tunnel handshake carries; <see cref="RelayToBrokerAsync"/> carries
 /// any further round trips). Disposing closes the channel and the peer connection.
 /// </summary>
-internal sealed class InproxyConnection : IAsyncDisposable
+internal sealed class InproxyConnection : Client.Tunnel.IInproxyTransport
 {
     private readonly BrokerClient _brokers;
     private int _disposed;

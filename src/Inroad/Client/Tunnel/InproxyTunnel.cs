@@ -24,6 +24,12 @@ internal sealed class InproxyTunnel : IAsyncDisposable
     /// <summary>Completes when the tunnel ended (server, proxy or path gone).</summary>
     public Task Completion { get; }
 
+    /// <summary>After <see cref="Completion"/>: which side ended the tunnel, for logs.</summary>
+    public string EndReason =>
+        _transport.Completion.IsCompleted ? $"path through the proxy ended{Describe(_transport.Completion)}"
+        : _mux.Completion.IsCompleted ? $"tunnel stream ended{(_mux.EndError is { } e ? $" ({e.GetType().Name}: {e.Message})" : "")}"
+        : "running";
+
     /// <summary>The path this tunnel runs over.</summary>
     public IInproxyTransport Transport => _transport;
 
@@ -63,6 +69,14 @@ internal sealed class InproxyTunnel : IAsyncDisposable
 
     /// <summary>Opens a stream to "host:port" (resolved by the server).</summary>
     public Task<MuxStream> OpenStreamAsync(string target, CancellationToken cancellationToken) => _mux.OpenStreamAsync(target, cancellationToken);
+
+    private static string Describe(Task task) => task switch
+    {
+        { Exception.InnerException: { } e } => $" ({e.GetType().Name}: {e.Message})",
+        // The path's completion may carry a close reason (the SCTP association's); show it, whatever its type.
+        { IsCompletedSuccessfully: true } when task.GetType().IsGenericType => $" ({task.GetType().GetProperty("Result")?.GetValue(task)})",
+        _ => "",
+    };
 
     public async ValueTask DisposeAsync()
     {

@@ -172,8 +172,8 @@ internal sealed partial class TunnelKeeper : IAsyncDisposable
                         _ready = NewReady();
                     }
 
-                    error = "tunnel ended";
-                    LogTunnelEnded(_logger, _options.TimeProvider.GetElapsedTime(started).TotalSeconds);
+                    error = tunnel.EndReason;
+                    LogTunnelEnded(_logger, _options.TimeProvider.GetElapsedTime(started).TotalSeconds, error);
                 }
 
                 if (cancellationToken.IsCancellationRequested)
@@ -235,6 +235,6 @@ internal sealed partial class TunnelKeeper : IAsyncDisposable
     [LoggerMessage(EventId = 2, Level = LogLevel.Information, Message = "Tunnel {Count} connected")]
     private static partial void LogConnected(ILogger logger, int count);
 
-    [LoggerMessage(EventId = 3, Level = LogLevel.Information, Message = "Tunnel ended after {Seconds:F1} s; redialing")]
-    private static partial void LogTunnelEnded(ILogger logger, double seconds);
+    [LoggerMessage(EventId = 3, Level = LogLevel.Information, Message = "Tunnel ended after {Seconds:F1} s ({Reason}); redialing")]
+    private static partial void LogTunnelEnded(ILogger logger, double seconds, string reason);
 }
