@@ -1,9 +1,22 @@
 using BenchmarkDotNet.Running;
+using Inroad.Benchmarks.EndToEnd;
 
 namespace Inroad.Benchmarks;
 
-/// <summary>Runs the benchmarks chosen with <c>--filter</c>; one folder per layer.</summary>
+/// <summary>
+/// Runs the benchmarks chosen with <c>--filter</c>; one folder per layer. <c>e2e [MiB]</c> instead runs the
+/// whole-path throughput bench (not a BenchmarkDotNet job: it moves real bytes through every role).
+/// </summary>
 internal static class Program
 {
-    private static void Main(string[] args) => BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);
+    private static async Task<int> Main(string[] args)
+    {
+        if (args.Length > 0 && args[0] == "e2e")
+        {
+            return await EndToEndBench.RunAsync(args[1..]).ConfigureAwait(false);
+        }
+
+        BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);
+        return 0;
+    }
 }

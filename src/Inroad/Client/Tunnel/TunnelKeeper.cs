@@ -104,7 +104,7 @@ internal sealed partial class TunnelKeeper : IAsyncDisposable
             {
                 return await tunnel.OpenStreamAsync(target, wait.Token).ConfigureAwait(false);
             }
-            catch (Exception e) when (attempt == 0 && e is IOException or ObjectDisposedException)
+            catch (Exception e) when (attempt == 0 && IsTunnelGone(e))
             {
                 // The tunnel died under us; the loop is already redialing.
                 await tunnel.Completion.WaitAsync(wait.Token).ConfigureAwait(false);
@@ -118,6 +118,9 @@ internal sealed partial class TunnelKeeper : IAsyncDisposable
         await _loop.ConfigureAwait(false);
         _stop.Dispose();
     }
+
+    // A refusal by the server is an answer, not a dead tunnel (TunnelStreamException is an IOException too).
+    private static bool IsTunnelGone(Exception e) => e is not TunnelStreamException and (IOException or ObjectDisposedException);
 
     private static TaskCompletionSource<InproxyTunnel> NewReady() => new(TaskCreationOptions.RunContinuationsAsynchronously);
 
