@@ -54,8 +54,7 @@ internal sealed class ServerReportRelay : IDisposable
     public int PendingCount => _pending.Count;
 
     /// <summary>True when the broker holds an established session with the server of <paramref name="entry"/>.</summary>
-    public bool HasSession(ServerEntry entry) =>
-        SessionPublicKey.TryCreate(entry.SessionPublicKey.Span, out SessionPublicKey? key) && _sessions.HasSession(key!);
+    public bool HasSession(ServerEntry entry) => Identity(entry) is { } server && _sessions.HasSession(server.PublicKey);
 
     /// <summary>
     /// Starts relaying <paramref name="report"/> to the server of <paramref name="entry"/> and returns the first packet
@@ -66,13 +65,12 @@ internal sealed class ServerReportRelay : IDisposable
     {
         ArgumentNullException.ThrowIfNull(entry);
         ArgumentNullException.ThrowIfNull(report);
-        if (!SessionPublicKey.TryCreate(entry.SessionPublicKey.Span, out SessionPublicKey? key) || entry.ObfuscationSecret.Length != ObfuscationSecret.Length)
+        if (Identity(entry) is not { } server)
         {
             ServerReportLog.UnusableServerKey(_logger, report.ConnectionId.ToHex());
             return [];
         }
 
-        ResponderIdentity server = Identity(key!, entry.ObfuscationSecret.Span);
         var pending = new PendingServerReport(report.ConnectionId, server, CborRecords.Marshal(report), _options.StepTimeout, _options.TimeProvider, _logger);
         _pending.Add(report.ConnectionId, pending);
         try
@@ -104,13 +102,24 @@ internal sealed class ServerReportRelay : IDisposable
     public void Dispose() => _sessions.Dispose();
 
     // The sessions layer keeps one session per identity record (a new secret instance would start afresh), so every
-    // entry naming the same server must map to the same record.
-    private ResponderIdentity Identity(SessionPublicKey key, ReadOnlySpan<byte> secret)
+    // entry naming the same server must map to the same record. Interning also saves checking the key's group
+    // membership (a scalar multiplication) on every match.
+    private ResponderIdentity? Identity(ServerEntry entry)
     {
-        string name = Convert.ToBase64String([.. key.Ed25519, .. secret]);
+        if (entry.SessionPublicKey.Length != 32 || entry.ObfuscationSecret.Length != ObfuscationSecret.Length)
+        {
+            return null;
+        }
+
+        string name = Convert.ToBase64String([.. entry.SessionPublicKey.Span, .. entry.ObfuscationSecret.Span]);
         if (_identities.TryGetValue(name, out ResponderIdentity? known))
         {
             return known;
+        }
+
+        if (!SessionPublicKey.TryCreate(entry.SessionPublicKey.Span, out SessionPublicKey? key))
+        {
+            return null;
         }
 
         if (_identities.Count >= MaxServers)
@@ -118,6 +127,6 @@ internal sealed class ServerReportRelay : IDisposable
             _identities.Clear(); // far more servers than any network has: someone is minting entries; start over
         }
 
-        return _identities.GetOrAdd(name, new ResponderIdentity(key, ObfuscationSecret.FromBytes(secret)));
+        return _identities.GetOrAdd(name, new ResponderIdentity(key!, ObfuscationSecret.FromBytes(entry.ObfuscationSecret.Span)));
     }
 }
