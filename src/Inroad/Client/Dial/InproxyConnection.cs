@@ -16,7 +16,7 @@ internal sealed class InproxyConnection : IAsyncDisposable
     private readonly BrokerClient _brokers;
     private int _disposed;
 
-    internal InproxyConnection(BrokerClient brokers, BrokerSpec broker, RtcPeerConnection peer, Stream stream, ClientOfferResponse response, byte[] rootSecret, bool shaped, int attempts)
+    internal InproxyConnection(BrokerClient brokers, BrokerSpec broker, RtcPeerConnection peer, Stream stream, ClientOfferResponse response, byte[] rootSecret, bool shaped, int attempts, InproxyDialTimings timings)
     {
         _brokers = brokers;
         Broker = broker;
@@ -27,6 +27,7 @@ internal sealed class InproxyConnection : IAsyncDisposable
         RootObfuscationSecret = rootSecret;
         IsShaped = shaped;
         Attempts = attempts;
+        Timings = timings;
     }
 
     /// <summary>The reliable, ordered channel to the proxy (shaped when <see cref="IsShaped"/>); the tunnel protocol runs over it.</summary>
@@ -55,6 +56,9 @@ internal sealed class InproxyConnection : IAsyncDisposable
 
     /// <summary>ClientOffer attempts the dial took (1 = matched at once).</summary>
     public int Attempts { get; }
+
+    /// <summary>Where the dial's time went.</summary>
+    public InproxyDialTimings Timings { get; }
 
     /// <summary>
     /// Sends a packet from the tunnel server to the matching broker (ClientRelayedPacket) and returns the broker's

@@ -88,6 +88,8 @@ public sealed class InproxyDialerTests
         await using InproxyConnection connection = await dialing;
 
         Assert.True(connection.Attempts >= 2, $"attempts {connection.Attempts}");
+        Assert.True(connection.Timings.FailedAttempts >= TimeSpan.FromSeconds(1.5), $"{connection.Timings}"); // at least one 2 s NoMatch
+        Assert.True(connection.Timings.Total >= connection.Timings.FailedAttempts + connection.Timings.BrokerOffer + connection.Timings.WebRtcConnection);
         await EchoAsync(connection.Stream, 4096, ct);
     }
 
