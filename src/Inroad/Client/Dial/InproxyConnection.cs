@@ -1,5 +1,6 @@
 using Inroad.Brokers;
 using Inroad.Protocol.Messages;
+using Inroad.WebRtc.DataChannels;
 using Inroad.Protocol;
 using Inroad.WebRtc.PeerConnection;
 
@@ -56,6 +57,9 @@ internal sealed class InproxyConnection : IAsyncDisposable
 
     /// <summary>ClientOffer attempts the dial took (1 = matched at once).</summary>
     public int Attempts { get; }
+
+    /// <summary>Padded and decoy messages so far in each direction; null when not shaped.</summary>
+    public DataChannelShapingCounters? ShapingCounters => DataChannelShapingCounters.Of(Stream);
 
     /// <summary>Where the dial's time went.</summary>
     public InproxyDialTimings Timings { get; }

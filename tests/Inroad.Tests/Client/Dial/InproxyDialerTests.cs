@@ -50,7 +50,9 @@ public sealed class InproxyDialerTests
         var shaped = Assert.IsType<ShapedDataChannelStream>(connection.Stream);
         Assert.InRange(shaped.PaddedMessagesSent, 2, 10);
         Assert.InRange(shaped.PaddedMessagesReceived, 2, 10); // the proxy shapes its side too
-        Assert.False(shaped.IsShapingReads && shaped.IsShapingWrites && shaped.DecoyMessagesSent == 0 && shaped.PaddedMessagesReceived == 0);
+        DataChannelShapingCounters counters = Assert.NotNull(connection.ShapingCounters);
+        Assert.Equal(shaped.PaddedMessagesSent, counters.PaddedMessagesSent);
+        Assert.Equal(shaped.DecoyMessagesReceived, counters.DecoyMessagesReceived);
         Assert.NotNull(connection.Peer.DtlsProfile);
 
         // Until the broker → server relay lands, the broker ends every relay at once.
@@ -71,6 +73,7 @@ public sealed class InproxyDialerTests
 
         Assert.False(connection.IsShaped);
         Assert.IsNotType<ShapedDataChannelStream>(connection.Stream);
+        Assert.Null(connection.ShapingCounters);
         await EchoAsync(connection.Stream, 64 * 1024, ct);
     }
 
