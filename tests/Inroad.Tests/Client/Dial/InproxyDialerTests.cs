@@ -55,7 +55,7 @@ public sealed class InproxyDialerTests
         Assert.Equal(shaped.DecoyMessagesReceived, counters.DecoyMessagesReceived);
         Assert.NotNull(connection.Peer.DtlsProfile);
 
-        // Until the broker → server relay lands, the broker ends every relay at once.
+        // No tunnel server answers here, so a packet that is not from it ends the relay at once (empty).
         Assert.Empty(await connection.RelayToBrokerAsync(new byte[] { 1, 2, 3 }, ct));
     }
 
