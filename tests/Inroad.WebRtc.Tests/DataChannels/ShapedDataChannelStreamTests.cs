@@ -227,6 +227,62 @@ public sealed class ShapedDataChannelStreamTests
     }
 
     [Fact]
+    public void Header_round_trips_random_values_and_never_throws_on_random_bytes()
+    {
+        var random = new Random(7);
+        byte[] buffer = new byte[ShapingHeader.MaxLength];
+        for (int i = 0; i < 10_000; i++)
+        {
+            long value = random.NextInt64(long.MinValue, long.MaxValue) >> random.Next(64);
+            Assert.True(ShapingHeader.TryWrite(buffer, value, out int written));
+            Assert.True(ShapingHeader.TryRead(buffer.AsSpan(0, written), out long read, out int consumed));
+            Assert.Equal((value, written), (read, consumed));
+
+            random.NextBytes(buffer);
+            int length = random.Next(buffer.Length + 1);
+            if (ShapingHeader.TryRead(buffer.AsSpan(0, length), out _, out consumed))
+            {
+                Assert.InRange(consumed, 1, length);
+            }
+        }
+    }
+
+    [Fact]
+    public async Task Random_messages_give_data_end_of_stream_or_IOException_only()
+    {
+        using CancellationTokenSource cts = Timeout(60);
+        await using DataChannelPair pair = await DataChannelPair.StartAsync(null, cts.Token);
+        var random = new Random(11);
+        int failures = 0;
+        for (int i = 0; i < 40; i++)
+        {
+            var (a, b) = await OpenAsync(pair, cts.Token);
+            Stream shaped = b.AsShapedStream(Shaping(new DataChannelShapingParameters()), SignalingRole.Answerer);
+            for (int m = random.Next(1, 4); m > 0; m--)
+            {
+                byte[] message = new byte[random.Next(1, 40)];
+                random.NextBytes(message);
+                message[0] = (byte)random.Next(0, 90); // mostly small headers: valid, oversize, negative, -1
+                await a.SendAsync(message, cts.Token);
+            }
+
+            await a.CloseAsync();
+            try
+            {
+                while (await shaped.ReadAsync(new byte[64], cts.Token) > 0)
+                {
+                }
+            }
+            catch (IOException)
+            {
+                failures++;
+            }
+        }
+
+        Assert.InRange(failures, 1, 39); // both outcomes were exercised
+    }
+
+    [Fact]
     public void Parameters_outside_the_broker_limits_are_refused()
     {
         Assert.Throws<ArgumentOutOfRangeException>(() => new DataChannelShapingParameters { MinPaddedMessages = 2, MaxPaddedMessages = 1 }.Validate());

@@ -79,6 +79,45 @@ public sealed class RtcPeerConnectionTests
     }
 
     [Fact]
+    public async Task Shaped_streams_on_both_peers_derive_their_own_plans_and_carry_bytes_exactly()
+    {
+        CancellationToken ct = Timeout();
+        var (offerer, answerer) = await ConnectPairAsync(DtlsProfileKind.Chromium, ct);
+        await using (offerer)
+        await using (answerer)
+        {
+            var shaping = new DataChannelShaping(
+                Enumerable.Range(1, 32).Select(i => (byte)i).ToArray(),
+                DataChannelShapingParameters.Default with { MinPaddedMessages = 3, MinPaddingSize = 1 });
+            Task<(Stream Stream, string Label)> accepting = answerer.AcceptStreamAsync(shaping, ct);
+            await using Stream a = await offerer.OpenStreamAsync("shaped", shaping, ct);
+            var (b, _) = await accepting;
+            await using (b)
+            {
+                byte[] up = new byte[256 * 1024];
+                new Random(3).NextBytes(up);
+                byte[] got = new byte[up.Length];
+                byte[] echo = new byte[up.Length];
+                await Task.WhenAll(
+                    a.WriteAsync(up, ct).AsTask(),
+                    Task.Run(async () =>
+                    {
+                        await b.ReadExactlyAsync(got, ct);
+                        await b.WriteAsync(got, ct);
+                    }, ct),
+                    a.ReadExactlyAsync(echo, ct).AsTask());
+                Assert.Equal(up, got);
+                Assert.Equal(up, echo);
+                var sa = Assert.IsType<ShapedDataChannelStream>(a);
+                var sb = Assert.IsType<ShapedDataChannelStream>(b);
+                Assert.Equal(sa.PaddedMessagesSent, sb.PaddedMessagesReceived);
+                Assert.Equal(sb.PaddedMessagesSent, sa.PaddedMessagesReceived);
+                Assert.InRange(sa.PaddedMessagesSent, 3, 10);
+            }
+        }
+    }
+
+    [Fact]
     public async Task An_unreliable_unordered_channel_delivers_messages_whole()
     {
         CancellationToken ct = Timeout();

@@ -1,5 +1,6 @@
 using Inroad.Brokers;
 using Inroad.Protocol.Messages;
+using Inroad.WebRtc.DataChannels;
 using Inroad.Protocol;
 using Inroad.WebRtc.PeerConnection;
 
@@ -16,7 +17,7 @@ internal sealed class InproxyConnection : Client.Tunnel.IInproxyTransport
     private readonly BrokerClient _brokers;
     private int _disposed;
 
-    internal InproxyConnection(BrokerClient brokers, BrokerSpec broker, RtcPeerConnection peer, Stream stream, ClientOfferResponse response, byte[] rootSecret, bool shaped, int attempts)
+    internal InproxyConnection(BrokerClient brokers, BrokerSpec broker, RtcPeerConnection peer, Stream stream, ClientOfferResponse response, byte[] rootSecret, bool shaped, int attempts, InproxyDialTimings timings)
     {
         _brokers = brokers;
         Broker = broker;
@@ -27,6 +28,7 @@ internal sealed class InproxyConnection : Client.Tunnel.IInproxyTransport
         RootObfuscationSecret = rootSecret;
         IsShaped = shaped;
         Attempts = attempts;
+        Timings = timings;
     }
 
     /// <summary>The reliable, ordered channel to the proxy (shaped when <see cref="IsShaped"/>); the tunnel protocol runs over it.</summary>
@@ -55,6 +57,12 @@ internal sealed class InproxyConnection : Client.Tunnel.IInproxyTransport
 
     /// <summary>ClientOffer attempts the dial took (1 = matched at once).</summary>
     public int Attempts { get; }
+
+    /// <summary>Padded and decoy messages so far in each direction; null when not shaped.</summary>
+    public DataChannelShapingCounters? ShapingCounters => DataChannelShapingCounters.Of(Stream);
+
+    /// <summary>Where the dial's time went.</summary>
+    public InproxyDialTimings Timings { get; }
 
     /// <summary>
     /// Sends a packet from the tunnel server to the matching broker (ClientRelayedPacket) and returns the broker's

@@ -66,6 +66,7 @@ internal sealed class InproxyDialer
             while (true)
             {
                 attempt++;
+                long attemptStarted = _time.GetTimestamp();
                 RtcPeerConnection peer;
                 string offer;
                 try
@@ -83,6 +84,7 @@ internal sealed class InproxyDialer
                 try
                 {
                     BrokerSpec broker = _brokers.Current;
+                    long offerStarted = _time.GetTimestamp();
                     ClientOfferResponse response;
                     try
                     {
@@ -122,6 +124,7 @@ internal sealed class InproxyDialer
                         continue;
                     }
 
+                    long connectStarted = _time.GetTimestamp();
                     Stream stream;
                     using (var ready = CancellationTokenSource.CreateLinkedTokenSource(token))
                     {
@@ -140,8 +143,15 @@ internal sealed class InproxyDialer
                     }
 
                     keep = true;
-                    InproxyDialLog.Connected(_log, attempt, (long)_time.GetElapsedTime(started).TotalMilliseconds, shaping is not null, peer.DtlsProfile?.ToString());
-                    return new InproxyConnection(_brokers, broker, peer, stream, response, secret, shaping is not null, attempt);
+                    long now = _time.GetTimestamp();
+                    var timings = new InproxyDialTimings(
+                        peer.GatheringTime,
+                        _time.GetElapsedTime(offerStarted, connectStarted),
+                        _time.GetElapsedTime(connectStarted, now),
+                        _time.GetElapsedTime(started, attemptStarted),
+                        _time.GetElapsedTime(started, now));
+                    InproxyDialLog.Connected(_log, attempt, (long)timings.Total.TotalMilliseconds, shaping is not null, peer.DtlsProfile?.ToString());
+                    return new InproxyConnection(_brokers, broker, peer, stream, response, secret, shaping is not null, attempt, timings);
                 }
                 finally
                 {

@@ -50,10 +50,12 @@ public sealed class InproxyDialerTests
         var shaped = Assert.IsType<ShapedDataChannelStream>(connection.Stream);
         Assert.InRange(shaped.PaddedMessagesSent, 2, 10);
         Assert.InRange(shaped.PaddedMessagesReceived, 2, 10); // the proxy shapes its side too
-        Assert.False(shaped.IsShapingReads && shaped.IsShapingWrites && shaped.DecoyMessagesSent == 0 && shaped.PaddedMessagesReceived == 0);
+        DataChannelShapingCounters counters = Assert.NotNull(connection.ShapingCounters);
+        Assert.Equal(shaped.PaddedMessagesSent, counters.PaddedMessagesSent);
+        Assert.Equal(shaped.DecoyMessagesReceived, counters.DecoyMessagesReceived);
         Assert.NotNull(connection.Peer.DtlsProfile);
 
-        // Until the broker → server relay lands, the broker ends every relay at once.
+        // No tunnel server answers here, so a packet that is not from it ends the relay at once (empty).
         Assert.Empty(await connection.RelayToBrokerAsync(new byte[] { 1, 2, 3 }, ct));
     }
 
@@ -71,6 +73,7 @@ public sealed class InproxyDialerTests
 
         Assert.False(connection.IsShaped);
         Assert.IsNotType<ShapedDataChannelStream>(connection.Stream);
+        Assert.Null(connection.ShapingCounters);
         await EchoAsync(connection.Stream, 64 * 1024, ct);
     }
 
@@ -88,6 +91,8 @@ public sealed class InproxyDialerTests
         await using InproxyConnection connection = await dialing;
 
         Assert.True(connection.Attempts >= 2, $"attempts {connection.Attempts}");
+        Assert.True(connection.Timings.FailedAttempts >= TimeSpan.FromSeconds(1.5), $"{connection.Timings}"); // at least one 2 s NoMatch
+        Assert.True(connection.Timings.Total >= connection.Timings.FailedAttempts + connection.Timings.BrokerOffer + connection.Timings.WebRtcConnection);
         await EchoAsync(connection.Stream, 4096, ct);
     }
 
