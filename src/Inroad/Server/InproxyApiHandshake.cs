@@ -5,53 +5,38 @@ namespace Inroad.Server;
 
 /// <summary>
 /// The server side of the in-proxy API handshake (design §5): reads the client's connection ID and the broker's
-/// first relay packet, feeds broker packets to the report relay, sends back any packet the broker must get
-/// (at most <see cref="MaxRelayRoundTrips"/> times), and answers Accepted only once a report for that
-/// connection ID verified. No stream opens before that.
+/// first relay packet, runs the report relay (each packet for the broker goes to the client as a Relay message, the
+/// client's reply carries the broker's next packet), and answers Accepted only once a report for that connection ID
+/// verified. No stream opens before that.
 /// </summary>
 internal static class InproxyApiHandshake
 {
-    /// <summary>Broker ↔ server packets the client may carry after the first one.</summary>
-    public const int MaxRelayRoundTrips = 10;
-
     /// <summary>Runs the handshake; the verified report, or null after telling the client Refused.</summary>
     public static async Task<VerifiedBrokerReport?> AcceptAsync(Stream tunnel, IBrokerReportRelay relay, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(tunnel);
         ArgumentNullException.ThrowIfNull(relay);
         TunnelHandshakeMessage? message = await TunnelHandshakeMessage.ReadAsync(tunnel, cancellationToken).ConfigureAwait(false);
-        if (message is null || message.ConnectionId.IsZero || message.Packet.IsEmpty)
+        VerifiedBrokerReport? report = message is null || message.ConnectionId.IsZero || message.Packet.IsEmpty
+            ? null
+            : await relay.VerifyAsync(message.Packet, message.ConnectionId, (toBroker, ct) => RelayThroughClientAsync(tunnel, toBroker, ct), cancellationToken).ConfigureAwait(false);
+        if (report is null)
         {
             await RefuseAsync(tunnel, cancellationToken).ConfigureAwait(false);
             return null;
         }
 
-        for (int round = 0; ; round++)
-        {
-            BrokerRelayStep step = await relay.HandlePacketAsync(message.Packet, message.ConnectionId, cancellationToken).ConfigureAwait(false);
-            if (step.Report is { } report)
-            {
-                await new TunnelHandshakeMessage { Status = TunnelHandshakeStatus.Accepted, Version = TunnelHandshakeMessage.CurrentVersion }
-                    .WriteAsync(tunnel, cancellationToken).ConfigureAwait(false);
-                return report;
-            }
+        await new TunnelHandshakeMessage { Status = TunnelHandshakeStatus.Accepted, Version = TunnelHandshakeMessage.CurrentVersion }
+            .WriteAsync(tunnel, cancellationToken).ConfigureAwait(false);
+        return report;
+    }
 
-            if (step.PacketToBroker is not { Length: > 0 } next || round >= MaxRelayRoundTrips)
-            {
-                await RefuseAsync(tunnel, cancellationToken).ConfigureAwait(false);
-                return null;
-            }
-
-            await new TunnelHandshakeMessage { Status = TunnelHandshakeStatus.Relay, Packet = next }.WriteAsync(tunnel, cancellationToken).ConfigureAwait(false);
-            TunnelHandshakeMessage? reply = await TunnelHandshakeMessage.ReadAsync(tunnel, cancellationToken).ConfigureAwait(false);
-            if (reply is null || reply.Packet.IsEmpty)
-            {
-                await RefuseAsync(tunnel, cancellationToken).ConfigureAwait(false);
-                return null;
-            }
-
-            message = message with { Packet = reply.Packet };
-        }
+    // One relay step: the client carries our packet to the broker and answers with the broker's next one (empty: nothing).
+    private static async ValueTask<byte[]> RelayThroughClientAsync(Stream tunnel, byte[] toBroker, CancellationToken cancellationToken)
+    {
+        await new TunnelHandshakeMessage { Status = TunnelHandshakeStatus.Relay, Packet = toBroker }.WriteAsync(tunnel, cancellationToken).ConfigureAwait(false);
+        TunnelHandshakeMessage? reply = await TunnelHandshakeMessage.ReadAsync(tunnel, cancellationToken).ConfigureAwait(false);
+        return reply?.Packet.ToArray() ?? [];
     }
 
     private static async Task RefuseAsync(Stream tunnel, CancellationToken cancellationToken)

@@ -151,7 +151,7 @@ public sealed class InproxyTunnelServerTests
         Assert.Contains("refused", e.Message, StringComparison.Ordinal);
         Assert.Equal(0, fixture.Server.AcceptedTunnels);
         Assert.Equal(1, fixture.Server.RefusedTunnels);
-        Assert.True(fixture.Relay.Seen.Count <= InproxyApiHandshake.MaxRelayRoundTrips + 1, $"{fixture.Relay.Seen.Count} relay rounds");
+        Assert.True(fixture.Relay.Seen.Count <= BrokerReportRelay.MaxRelayRoundTrips + 1, $"{fixture.Relay.Seen.Count} relay rounds");
     }
 
     [Fact]

@@ -27,7 +27,7 @@ internal static class ClientApiHandshake
         }.WriteAsync(tunnel, cancellationToken).ConfigureAwait(false);
 
         // The server bounds the rounds; this bound only stops a broken server from keeping us busy.
-        for (int round = 0; round <= 2 * Server.InproxyApiHandshake.MaxRelayRoundTrips; round++)
+        for (int round = 0; round <= 2 * Server.BrokerReports.BrokerReportRelay.MaxRelayRoundTrips; round++)
         {
             TunnelHandshakeMessage? reply = await TunnelHandshakeMessage.ReadAsync(tunnel, cancellationToken).ConfigureAwait(false);
             switch (reply?.Status)

@@ -21,7 +21,7 @@ namespace Inroad.Server.BrokerReports;
 internal sealed class ServerBrokerSessions : IBrokerReportRelay, IDisposable
 {
     /// <summary>Most packets the server sends the broker through the client for one report (design §5).</summary>
-    public const int MaxRelayRoundTrips = 10;
+    public const int MaxRelayRoundTrips = BrokerReportRelay.MaxRelayRoundTrips;
 
     private readonly ResponderSessions _sessions;
     private volatile HashSet<PeerId> _brokers;
@@ -92,40 +92,6 @@ internal sealed class ServerBrokerSessions : IBrokerReportRelay, IDisposable
         }
 
         return new BrokerRelayStep(null, new VerifiedBrokerReport(broker, report));
-    }
-
-    /// <summary>
-    /// Runs a whole relay: feeds <paramref name="firstPacket"/> (ClientOfferResponse.RelayPacketToServer, as the client
-    /// presented it) and carries each packet for the broker through <paramref name="relayThroughClient"/>, at most
-    /// <see cref="MaxRelayRoundTrips"/> times. Returns the verified report, or null when the relay failed or the
-    /// client (the broker) ended it with an empty packet. Exceptions of <paramref name="relayThroughClient"/> propagate.
-    /// </summary>
-    /// <param name="firstPacket">The broker's first packet.</param>
-    /// <param name="expectedConnectionId">The connection ID the client presented.</param>
-    /// <param name="relayThroughClient">Sends a packet to the broker through the client and returns the broker's next packet (empty ⇒ finished).</param>
-    /// <param name="ct">Cancels the relay.</param>
-    public async ValueTask<VerifiedBrokerReport?> VerifyAsync(
-        ReadOnlyMemory<byte> firstPacket,
-        Id32 expectedConnectionId,
-        Func<byte[], CancellationToken, ValueTask<byte[]>> relayThroughClient,
-        CancellationToken ct)
-    {
-        ArgumentNullException.ThrowIfNull(relayThroughClient);
-        ReadOnlyMemory<byte> packet = firstPacket;
-        for (int roundTrips = 0; ; roundTrips++)
-        {
-            BrokerRelayStep step = await HandlePacketAsync(packet, expectedConnectionId, ct).ConfigureAwait(false);
-            if (step.PacketToBroker is not { } toBroker || roundTrips == MaxRelayRoundTrips)
-            {
-                return step.Report;
-            }
-
-            packet = await relayThroughClient(toBroker, ct).ConfigureAwait(false);
-            if (packet.IsEmpty)
-            {
-                return null;
-            }
-        }
     }
 
     public void Dispose() => _sessions.Dispose();
