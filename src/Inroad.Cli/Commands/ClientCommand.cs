@@ -59,6 +59,7 @@ internal static class ClientCommand
             var dialer = new InproxyDialer(new InproxyDialerOptions
             {
                 Brokers = brokers,
+                WebRtc = new Inroad.WebRtc.PeerConnection.RtcPeerOptions { IncludeLoopback = settings.IncludeLoopback },
                 CommonCompartmentIds = common,
                 PersonalCompartmentId = personal,
                 LoggerFactory = logging,

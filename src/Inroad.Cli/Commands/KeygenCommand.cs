@@ -7,27 +7,41 @@ using Inroad.Sessions.Obfuscation;
 
 namespace Inroad.Cli.Commands;
 
+/// <summary>The options of <c>inroad keygen --kind server-entry</c>.</summary>
+internal sealed record ServerEntryOptions(Option<FileInfo> Server, Option<string> SigningSeed, Option<string> Tag);
+
 /// <summary>
-/// <c>inroad keygen --kind identity|secret|compartment|signing-key</c>: prints fresh key material as
-/// <c>name: value</c> lines. Keys come from the system CSPRNG.
+/// <c>inroad keygen --kind identity|secret|compartment|signing-key|server-entry</c>: prints fresh key material, or a
+/// tunnel server's signed entry, as <c>name: value</c> lines. Keys come from the system CSPRNG.
 /// </summary>
 internal static class KeygenCommand
 {
-    public static Command Configure(Command command, Option<string> kind, Option<FileInfo> output)
+    public static Command Configure(Command command, Option<string> kind, Option<FileInfo> output, ServerEntryOptions entry)
     {
         command.SetAction(async (parseResult, cancellationToken) =>
         {
-            string? text = parseResult.GetValue(kind) switch
+            string? text;
+            try
             {
-                "identity" => Identity(),
-                "secret" => $"obfuscationSecret: {ObfuscationSecret.Generate().Export()}\n",
-                "compartment" => Compartment(),
-                "signing-key" or "server-entry" => SigningKey(),
-                _ => null,
-            };
+                text = parseResult.GetValue(kind) switch
+                {
+                    "identity" => Identity(),
+                    "secret" => $"obfuscationSecret: {ObfuscationSecret.Generate().Export()}\n",
+                    "compartment" => Compartment(),
+                    "signing-key" => SigningKey(),
+                    "server-entry" => ServerEntryLines(parseResult.GetValue(entry.Server), parseResult.GetValue(entry.SigningSeed), parseResult.GetValue(entry.Tag)),
+                    _ => null,
+                };
+            }
+            catch (Exception e) when (e is FormatException or IOException or System.Text.Json.JsonException or InvalidDataException or UnauthorizedAccessException)
+            {
+                await parseResult.InvocationConfiguration.Error.WriteLineAsync($"inroad keygen: {e.Message}").ConfigureAwait(false);
+                return ExitCodes.Usage;
+            }
+
             if (text is null)
             {
-                await parseResult.InvocationConfiguration.Error.WriteLineAsync("inroad keygen: --kind must be identity, secret, compartment or signing-key").ConfigureAwait(false);
+                await parseResult.InvocationConfiguration.Error.WriteLineAsync("inroad keygen: --kind must be identity, secret, compartment, signing-key or server-entry").ConfigureAwait(false);
                 return ExitCodes.Usage;
             }
 
@@ -55,6 +69,34 @@ internal static class KeygenCommand
     {
         Id32 id = Id32.NewRandom();
         return $"compartmentId: {id.ToHex()}\npairing: {PairingString.Encode(id)}\n";
+    }
+
+    private static string ServerEntryLines(FileInfo? serverConfig, string? signingSeed, string? tag)
+    {
+        if (serverConfig is null || string.IsNullOrEmpty(signingSeed))
+        {
+            throw new FormatException("--kind server-entry needs --server server.json and --signing-seed");
+        }
+
+        byte[] seed;
+        try
+        {
+            seed = Convert.FromBase64String(signingSeed);
+        }
+        catch (FormatException)
+        {
+            throw new FormatException("--signing-seed is not base64");
+        }
+
+        if (seed.Length != 32)
+        {
+            throw new FormatException("--signing-seed must be 32 bytes");
+        }
+
+        Inroad.Server.ServerConfig server = Inroad.Server.ServerConfig.Load(serverConfig.FullName);
+        tag ??= Convert.ToHexStringLower(System.Security.Cryptography.RandomNumberGenerator.GetBytes(8));
+        byte[] signed = SignedServerEntry.Sign(server.ToServerEntry(tag), seed);
+        return $"tag: {tag}\nserverEntry: {Convert.ToBase64String(signed)}\n";
     }
 
     private static string SigningKey()

@@ -56,13 +56,20 @@ internal static class RoleCommands
         var command = new Command("keygen", "Make identity keys, root obfuscation secrets, compartment IDs and signed server entries.");
         var kind = new Option<string>("--kind")
         {
-            Description = "What to make: identity, secret, compartment, server-entry.",
+            Description = "What to make: identity, secret, compartment, signing-key, server-entry.",
             DefaultValueFactory = _ => "identity",
         };
         var output = new Option<FileInfo>("--out") { Description = "Write to this file instead of stdout." };
+        var entry = new ServerEntryOptions(
+            new Option<FileInfo>("--server") { Description = "server-entry: the tunnel server's server.json (keys, listener, publicAddress)." },
+            new Option<string>("--signing-seed") { Description = "server-entry: the network's signing seed (from --kind signing-key)." },
+            new Option<string>("--tag") { Description = "server-entry: the entry's tag, listed in the broker's validServerEntryTags. Defaults to a random one." });
         command.Options.Add(kind);
         command.Options.Add(output);
-        return KeygenCommand.Configure(command, kind, output);
+        command.Options.Add(entry.Server);
+        command.Options.Add(entry.SigningSeed);
+        command.Options.Add(entry.Tag);
+        return KeygenCommand.Configure(command, kind, output, entry);
     }
 
     private static Option<FileInfo> ConfigOption(string description) =>

@@ -8,7 +8,7 @@ namespace Inroad.Brokers;
 internal sealed class BrokerSpecConfig
 {
     /// <summary>The broker's URL, e.g. https://broker.example/inroad-broker.</summary>
-    public string Url { get; set; } = "";
+    public string Endpoint { get; set; } = "";
 
     /// <summary>The broker's session public key.</summary>
     public string PublicKey { get; set; } = "";
@@ -22,19 +22,19 @@ internal sealed class BrokerSpecConfig
     /// <summary>Parses; throws <see cref="FormatException"/> naming the bad field.</summary>
     public BrokerSpec ToSpec()
     {
-        if (!Uri.TryCreate(Url, UriKind.Absolute, out Uri? uri) || (uri.Scheme != Uri.UriSchemeHttps && uri.Scheme != Uri.UriSchemeHttp))
+        if (!Uri.TryCreate(Endpoint, UriKind.Absolute, out Uri? uri) || (uri.Scheme != Uri.UriSchemeHttps && uri.Scheme != Uri.UriSchemeHttp))
         {
-            throw new FormatException($"broker url '{Url}' is not an http(s) URL");
+            throw new FormatException($"broker url '{Endpoint}' is not an http(s) URL");
         }
 
         if (!SessionPublicKey.TryParse(PublicKey, out SessionPublicKey? key))
         {
-            throw new FormatException($"broker publicKey of {Url} is not a valid key");
+            throw new FormatException($"broker publicKey of {Endpoint} is not a valid key");
         }
 
         if (!Sessions.Obfuscation.ObfuscationSecret.TryParse(ObfuscationSecret, out ObfuscationSecret? secret))
         {
-            throw new FormatException($"broker obfuscationSecret of {Url} is not a valid secret");
+            throw new FormatException($"broker obfuscationSecret of {Endpoint} is not a valid secret");
         }
 
         return new BrokerSpec(uri, new ResponderIdentity(key!, secret!), FrontingHost);

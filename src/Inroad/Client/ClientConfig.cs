@@ -31,6 +31,9 @@ internal sealed class ClientConfig
 
     public string HttpListen { get; set; } = "127.0.0.1:8080";
 
+    /// <summary>Offer loopback ICE candidates (every role on one machine, for tests). Defaults to false.</summary>
+    public bool IncludeLoopback { get; set; }
+
     public static ClientConfig Load(string path)
     {
         using FileStream stream = File.OpenRead(path);

@@ -55,6 +55,34 @@ internal sealed class ServerConfig
         AllowTargets.Select(IpNetwork.Parse),
         DenyTargets?.Select(IpNetwork.Parse));
 
+    /// <summary>
+    /// The entry clients carry for this server: its public address and in-proxy listener port, its session public key
+    /// and obfuscation secret. The network signs it (<c>inroad keygen --kind server-entry</c>).
+    /// </summary>
+    public Broker.Destinations.ServerEntry ToServerEntry(string tag)
+    {
+        IPEndPoint listen = ListenEndPoint;
+        string address = PublicAddress ?? (listen.Address.Equals(IPAddress.Any) || listen.Address.Equals(IPAddress.IPv6Any)
+            ? throw new FormatException("publicAddress is required when listen is a wildcard address")
+            : listen.Address.ToString());
+        if (!IPAddress.TryParse(address, out _))
+        {
+            throw new FormatException($"publicAddress '{address}' is not an IP address");
+        }
+
+        using SessionPrivateKey key = Sessions.Keys.SessionPrivateKey.Parse(SessionPrivateKey);
+        return new Broker.Destinations.ServerEntry
+        {
+            Tag = tag,
+            IpAddress = address,
+            SessionPublicKey = key.PublicKey.Ed25519.ToArray(),
+            ObfuscationSecret = Base64Raw.TryDecode(ObfuscationSecret, Sessions.Obfuscation.ObfuscationSecret.Length, out byte[] secret)
+                ? secret
+                : throw new FormatException("obfuscationSecret is not a 32-byte base64 secret"),
+            Capabilities = [new Broker.Destinations.InproxyCapability("INPROXY-WEBRTC-OSSH", 0, listen.Port)],
+        };
+    }
+
     public IGeoLookup Geo() => GeoIpCountryDatabase is null && GeoIpAsnDatabase is null
         ? NoGeoLookup.Instance
         : new MaxMindGeoLookup(GeoIpCountryDatabase, GeoIpAsnDatabase);

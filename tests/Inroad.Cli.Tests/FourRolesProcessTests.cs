@@ -1,0 +1,134 @@
+using System.CommandLine;
+using System.Globalization;
+using System.Net;
+using System.Net.Sockets;
+using System.Text.Json.Nodes;
+using System.Text.RegularExpressions;
+using Inroad.Cli.Commands;
+
+namespace Inroad.Cli.Tests;
+
+/// <summary>
+/// The four roles as four processes, configured only through files and <c>inroad keygen</c> as an operator would:
+/// broker, tunnel server, proxy and client on loopback; a page fetched through the client's SOCKS5 port.
+/// </summary>
+public sealed partial class FourRolesProcessTests : IDisposable
+{
+    private readonly DirectoryInfo _dir = Directory.CreateTempSubdirectory("inroad-roles-");
+
+    public void Dispose() => _dir.Delete(recursive: true);
+
+    [GeneratedRegex(@"^(\w+): (\S+)$", RegexOptions.Multiline)]
+    private static partial Regex KeyLine();
+
+    private static Dictionary<string, string> Keygen(params string[] args)
+    {
+        var output = new StringWriter();
+        var error = new StringWriter();
+        int exit = InroadCommand.Create().Parse(["keygen", .. args]).Invoke(new InvocationConfiguration { Output = output, Error = error });
+        Assert.True(exit == 0, error.ToString());
+        return KeyLine().Matches(output.ToString()).ToDictionary(m => m.Groups[1].Value, m => m.Groups[2].Value);
+    }
+
+    private string Write(string name, JsonObject json)
+    {
+        string path = Path.Combine(_dir.FullName, name);
+        File.WriteAllText(path, json.ToJsonString());
+        return path;
+    }
+
+    private static int FreePort()
+    {
+        using var probe = new TcpListener(IPAddress.Loopback, 0);
+        probe.Start();
+        return ((IPEndPoint)probe.LocalEndpoint).Port;
+    }
+
+    [Fact]
+    public async Task Broker_server_proxy_and_client_processes_configured_by_files_carry_a_page()
+    {
+        using var cts = CancellationTokenSource.CreateLinkedTokenSource(TestContext.Current.CancellationToken);
+        cts.CancelAfter(TimeSpan.FromSeconds(150));
+        CancellationToken ct = cts.Token;
+        TimeSpan wait = TimeSpan.FromSeconds(60);
+
+        Dictionary<string, string> signing = Keygen("--kind", "signing-key");
+        Dictionary<string, string> brokerKey = Keygen("--kind", "identity");
+        Dictionary<string, string> brokerSecret = Keygen("--kind", "secret");
+        Dictionary<string, string> serverKey = Keygen("--kind", "identity");
+        Dictionary<string, string> serverSecret = Keygen("--kind", "secret");
+        Dictionary<string, string> compartment = Keygen("--kind", "compartment");
+
+        string serverConfig = Write("server.json", new JsonObject
+        {
+            ["listen"] = $"127.0.0.1:{FreePort()}",
+            ["sessionPrivateKey"] = serverKey["privateKey"],
+            ["obfuscationSecret"] = serverSecret["obfuscationSecret"],
+            ["brokerPublicKeys"] = new JsonArray(brokerKey["publicKey"]),
+            ["denyTargets"] = new JsonArray(), // the page is on loopback
+        });
+        Dictionary<string, string> entry = Keygen("--kind", "server-entry", "--server", serverConfig, "--signing-seed", signing["signingSeed"], "--tag", "lab-1");
+        Assert.Equal("lab-1", entry["tag"]);
+
+        string brokerConfig = Write("broker.json", new JsonObject
+        {
+            ["listen"] = "127.0.0.1:0",
+            ["sessionPrivateKey"] = brokerKey["privateKey"],
+            ["obfuscationSecret"] = brokerSecret["obfuscationSecret"],
+            ["serverEntrySigningPublicKey"] = signing["signingPublicKey"],
+            ["validServerEntryTags"] = new JsonArray("lab-1"),
+            ["commonCompartmentIds"] = new JsonArray(compartment["compartmentId"]),
+            ["allowBogonCandidates"] = true,
+        });
+
+        await using CliProcess broker = CliProcess.Start("broker", "--config", brokerConfig);
+        string brokerUrl = (await broker.WaitForLineAsync(@"^broker listening on (\S+)$", wait, ct)).Groups[1].Value;
+        await using CliProcess server = CliProcess.Start("server", "--config", serverConfig);
+        await server.WaitForLineAsync("^server: in-proxy listener on ", wait, ct);
+
+        JsonObject BrokerSpec() => new()
+        {
+            ["endpoint"] = brokerUrl,
+            ["publicKey"] = brokerKey["publicKey"],
+            ["obfuscationSecret"] = brokerSecret["obfuscationSecret"],
+        };
+        string proxyConfig = Write("proxy.json", new JsonObject
+        {
+            ["brokers"] = new JsonArray(BrokerSpec()),
+            ["keyFile"] = "proxy.key",
+            ["maxCommonClients"] = 2,
+            ["includeLoopback"] = true,
+        });
+        string clientConfig = Write("client.json", new JsonObject
+        {
+            ["brokers"] = new JsonArray(BrokerSpec()),
+            ["serverEntry"] = entry["serverEntry"],
+            ["commonCompartmentIds"] = new JsonArray(compartment["compartmentId"]),
+            ["socksListen"] = "127.0.0.1:0",
+            ["httpListen"] = "127.0.0.1:0",
+            ["includeLoopback"] = true,
+        });
+
+        await using CliProcess proxy = CliProcess.Start("proxy", "--config", proxyConfig);
+        await proxy.WaitForLineAsync("^proxy ID ", wait, ct);
+        Assert.True(File.Exists(Path.Combine(_dir.FullName, "proxy.key")), "the proxy did not persist its identity");
+        await using CliProcess client = CliProcess.Start("client", "--config", clientConfig);
+        int socks = int.Parse((await client.WaitForLineAsync(@"^SOCKS5 127\.0\.0\.1:(\d+)$", wait, ct)).Groups[1].Value, CultureInfo.InvariantCulture);
+        await client.WaitForLineAsync(@"^tunnel connected", wait, ct);
+
+        const string body = "four roles, four processes";
+        using var web = new LocalWeb(body);
+        using var http = new HttpClient(new SocketsHttpHandler { Proxy = new WebProxy($"socks5://127.0.0.1:{socks}"), UseProxy = true });
+        Assert.Equal(body, await http.GetStringAsync(web.Url, ct));
+
+        // The server logged the tunnel against the proxy's ID once the client leaves.
+        await client.InterruptAsync(TimeSpan.FromSeconds(30), ct);
+        Assert.Equal(0, client.ExitCode);
+        await server.WaitForLineAsync("server_tunnel connection_id=[0-9a-f]{64} proxy_id=[0-9a-f]{64} ", wait, ct);
+        foreach (CliProcess p in new[] { proxy, server, broker })
+        {
+            await p.InterruptAsync(TimeSpan.FromSeconds(30), ct);
+            Assert.True(p.ExitCode == 0, p.Output);
+        }
+    }
+}
