@@ -5,6 +5,7 @@ using Inroad.Client.Dial;
 using Inroad.Client.Tunnel;
 using Inroad.Demo;
 using Inroad.Protocol;
+using Inroad.Protocol.Messages;
 using Inroad.Server.BrokerReports;
 using Inroad.Tests.Tunnel;
 
@@ -121,7 +122,7 @@ public sealed class InproxyEndToEndTests
         DemoProxy[] proxies = [network.StartProxy(), network.StartProxy()];
         DemoClient client = network.StartClient();
         await client.Keeper.WaitConnectedAsync(ct);
-        Id32 first = reports[client.Keeper.CurrentConnectionId!.Value].Report.ProxyId;
+        Id32 first = (await ReportForAsync(reports, client, ct)).ProxyId;
         DemoProxy victim = proxies.Single(p => p.ProxyId == first);
 
         // Kill the proxy in the middle of a transfer: that transfer breaks, the client redials.
@@ -146,7 +147,7 @@ public sealed class InproxyEndToEndTests
 
         await WaitForAsync(() => client.Keeper.Status is { State: TunnelState.Connected, TunnelsEstablished: >= 2 }, ct);
         await EchoAsync(client, echo.EndPoint, RandomBytes(2, 1 << 20), ct);
-        Id32 second = reports[client.Keeper.CurrentConnectionId!.Value].Report.ProxyId;
+        Id32 second = (await ReportForAsync(reports, client, ct)).ProxyId;
         Assert.NotEqual(first, second);
     }
 
@@ -180,6 +181,14 @@ public sealed class InproxyEndToEndTests
         await client.Keeper.WaitConnectedAsync(ct);
         SocksRefusedException e = await Assert.ThrowsAsync<SocksRefusedException>(() => SocksConnectAsync(client.Proxy.SocksEndPoint!, echo.EndPoint, ct));
         Assert.Equal(2, e.Code); // connection not allowed by ruleset
+    }
+
+    // The server raises its event once the report verified; the client may see its tunnel up a moment earlier.
+    private static async Task<BrokerServerReport> ReportForAsync(ConcurrentDictionary<Id32, VerifiedBrokerReport> reports, DemoClient client, CancellationToken ct)
+    {
+        VerifiedBrokerReport? report = null;
+        await WaitForAsync(() => client.Keeper.CurrentConnectionId is { } id && reports.TryGetValue(id, out report), ct);
+        return report!.Report;
     }
 
     private static async Task WaitForAsync(Func<bool> condition, CancellationToken ct)
