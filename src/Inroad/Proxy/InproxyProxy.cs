@@ -339,6 +339,12 @@ internal sealed partial class InproxyProxy : IAsyncDisposable
         {
             // Stopping.
         }
+        catch (Exception e)
+        {
+            // A defect, not the network: log it and back off rather than fault the supervisor or spin.
+            ProxyLog.WorkerFailed(_logger, e);
+            BackOff();
+        }
         finally
         {
             EndAnnouncing(ref announcing);
