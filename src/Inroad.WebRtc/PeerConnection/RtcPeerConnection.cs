@@ -232,6 +232,10 @@ public sealed class RtcPeerConnection : IAsyncDisposable
             {
                 using var grace = new CancellationTokenSource(TimeSpan.FromSeconds(2));
                 await _channels.ShutdownAsync().WaitAsync(grace.Token).ConfigureAwait(false);
+
+                // ShutdownAsync only starts the close: SHUTDOWN goes once every queued message is acknowledged.
+                // Disposing before it completes would ABORT and drop what the peer has not yet received.
+                _ = await _channels.Completion.WaitAsync(grace.Token).ConfigureAwait(false);
             }
             catch (Exception e) when (e is OperationCanceledException or DataChannelException or ObjectDisposedException or InvalidOperationException)
             {

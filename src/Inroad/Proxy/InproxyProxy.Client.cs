@@ -12,6 +12,8 @@ internal sealed partial class InproxyProxy
 {
     private const int RootSecretLength = 32;
 
+    // Every failure of a stage (whatever layer throws it, a timeout included) is this client's failure, not
+    // the proxy's: it is answered or logged, backed off, and the slot is freed. Only our own stop propagates.
     private async Task ServeClientAsync(ProxyClient client, ProxyAnnounceResponse match, CancellationToken cancellationToken)
     {
         RtcPeerConnection? peer = null;
@@ -34,7 +36,7 @@ internal sealed partial class InproxyProxy
                 {
                     (peer, answer) = await RtcPeerConnection.CreateAnswerAsync(webRtc, match.ClientOfferSdp!, answerTimeout.Token).ConfigureAwait(false);
                 }
-                catch (Exception e) when (IsClientFailure(e, cancellationToken))
+                catch (Exception e) when (!cancellationToken.IsCancellationRequested)
                 {
                     error = e is OperationCanceledException ? "answer timed out" : "answer failed";
                 }
@@ -82,7 +84,7 @@ internal sealed partial class InproxyProxy
             {
                 destination = await DialAsync(target!, cancellationToken).ConfigureAwait(false);
             }
-            catch (Exception e) when (IsClientFailure(e, cancellationToken))
+            catch (Exception e) when (!cancellationToken.IsCancellationRequested)
             {
                 FailClient(id, e is OperationCanceledException ? "destination dial timed out" : $"destination dial failed: {e.Message}");
                 return;
@@ -222,10 +224,6 @@ internal sealed partial class InproxyProxy
         ProxyLog.ClientFailed(_logger, id, reason);
         BackOff();
     }
-
-    private static bool IsClientFailure(Exception e, CancellationToken cancellationToken) =>
-        e is RtcPeerException or ArgumentException or IOException or SocketException or ObjectDisposedException or InvalidOperationException
-        || (e is OperationCanceledException && !cancellationToken.IsCancellationRequested);
 
     private static async ValueTask CloseAsync(Stream? stream)
     {

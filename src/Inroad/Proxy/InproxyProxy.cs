@@ -37,7 +37,6 @@ internal sealed partial class InproxyProxy : IAsyncDisposable
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
     private readonly CancellationTokenSource _disposed = new();
-    private readonly SemaphoreSlim _wake = new(0);
     private readonly TaskCompletionSource _stopped = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly long[] _counters = new long[(int)Counter.Count];
     private readonly Lock _lock = new();
@@ -57,6 +56,7 @@ internal sealed partial class InproxyProxy : IAsyncDisposable
     private long _lastBrokerSuccess = long.MinValue;
     private long _peakUp;
     private long _peakDown;
+    private TaskCompletionSource _wakeSignal = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     private int _running;
 
@@ -113,15 +113,12 @@ internal sealed partial class InproxyProxy : IAsyncDisposable
             while (!stop.IsCancellationRequested)
             {
                 workers.RemoveAll(t => t.IsCompleted);
-                TimeSpan wait = Reconcile(workers, stop.Token);
-                try
-                {
-                    _ = await _wake.WaitAsync(wait, stop.Token).ConfigureAwait(false);
-                }
-                catch (OperationCanceledException) when (stop.IsCancellationRequested)
-                {
-                    break;
-                }
+                (TimeSpan wait, Task woken) = Reconcile(workers, stop.Token);
+
+                // Sleep on the injected clock until a worker signals, the backoff ends, or the periodic re-check.
+                using var sleep = CancellationTokenSource.CreateLinkedTokenSource(stop.Token);
+                _ = await Task.WhenAny(woken, Task.Delay(wait, _time, sleep.Token)).ConfigureAwait(false);
+                await sleep.CancelAsync().ConfigureAwait(false);
             }
         }
         finally
@@ -201,18 +198,24 @@ internal sealed partial class InproxyProxy : IAsyncDisposable
         }
 
         _disposed.Dispose();
-        _wake.Dispose();
     }
 
-    // Launches announcements while slots are free and no backoff runs; returns how long to sleep if nothing signals.
-    private TimeSpan Reconcile(List<Task> workers, CancellationToken cancellationToken)
+    // Launches announcements while slots are free and no backoff runs; returns how long to sleep if nothing
+    // signals, and the signal. The signal is renewed before the state is read, so no wake-up is lost.
+    private (TimeSpan Wait, Task Woken) Reconcile(List<Task> workers, CancellationToken cancellationToken)
     {
         lock (_lock)
         {
+            if (_wakeSignal.Task.IsCompleted)
+            {
+                _wakeSignal = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            }
+
+            Task woken = _wakeSignal.Task;
             long now = _time.GetTimestamp();
             if (now < _backoffUntil)
             {
-                return _time.GetElapsedTime(now, _backoffUntil);
+                return (_time.GetElapsedTime(now, _backoffUntil), woken);
             }
 
             TimeSpan wait = ReconcilePeriod;
@@ -225,7 +228,7 @@ internal sealed partial class InproxyProxy : IAsyncDisposable
                     TimeSpan left = PrecheckWait - _time.GetElapsedTime(_precheckStarted, now);
                     if (left > TimeSpan.Zero)
                     {
-                        return left;
+                        return (left, woken);
                     }
 
                     _prechecked = true;
@@ -246,7 +249,7 @@ internal sealed partial class InproxyProxy : IAsyncDisposable
                 workers.Add(Task.Run(() => AnnounceAsync(precheck, delay, cancellationToken), CancellationToken.None));
             }
 
-            return wait;
+            return (wait, woken);
         }
     }
 
@@ -338,6 +341,12 @@ internal sealed partial class InproxyProxy : IAsyncDisposable
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
             // Stopping.
+        }
+        catch (Exception e)
+        {
+            // A defect, not the network: log it and back off rather than fault the supervisor or spin.
+            ProxyLog.WorkerFailed(_logger, e);
+            BackOff();
         }
         finally
         {
@@ -491,14 +500,13 @@ internal sealed partial class InproxyProxy : IAsyncDisposable
 
     private void Wake()
     {
-        try
+        TaskCompletionSource signal;
+        lock (_lock)
         {
-            _wake.Release();
+            signal = _wakeSignal;
         }
-        catch (ObjectDisposedException)
-        {
-            // Disposed while a worker finished.
-        }
+
+        signal.TrySetResult();
     }
 
     // Every second: the peak rates reported in announcements, and the activity event.

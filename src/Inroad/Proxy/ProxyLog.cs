@@ -34,4 +34,7 @@ internal static partial class ProxyLog
 
     [LoggerMessage(EventId = 10, Level = LogLevel.Warning, Message = "An activity handler threw")]
     public static partial void ActivityHandlerFailed(ILogger logger, Exception exception);
+
+    [LoggerMessage(EventId = 11, Level = LogLevel.Error, Message = "An announcement worker failed unexpectedly")]
+    public static partial void WorkerFailed(ILogger logger, Exception exception);
 }
