@@ -1,5 +1,4 @@
 using System.CommandLine;
-using System.Runtime.CompilerServices;
 using Inroad.Brokers;
 using Inroad.Proxy;
 using Inroad.Sessions.Keys;
@@ -37,23 +36,46 @@ internal static class ProxyCommand
             using (key)
             {
                 using var brokers = new BrokerClient(settings.ToBrokerClientOptions(key));
-                var proxy = new InproxyProxy(settings.ToProxyOptions(brokers));
-                await using ConfiguredAsyncDisposable scope = proxy.ConfigureAwait(false);
+
+                // One loop per kind of slot (common, personal), both under this proxy ID.
+                InproxyProxy[] loops = [.. settings.ToProxyOptions(brokers).Select(o => new InproxyProxy(o))];
                 await output.WriteLineAsync($"proxy ID {brokers.Id}{(created ? " (new key written to " + settings.KeyFile + ")" : "")}").ConfigureAwait(false);
+                await output.WriteLineAsync($"serving {settings.CommonSlots} common and {settings.PersonalSlots} personal clients").ConfigureAwait(false);
                 (int Connecting, int Connected) shown = (-1, -1);
                 DateTime shownAt = DateTime.MinValue;
-                proxy.Activity += a =>
+                var shownLock = new Lock();
+                foreach (InproxyProxy loop in loops)
                 {
-                    if ((a.Connecting, a.Connected) == shown && DateTime.UtcNow - shownAt < QuietStatusPeriod)
+                    loop.Activity += _ =>
                     {
-                        return;
-                    }
+                        ProxyActivity[] all = [.. loops.Select(l => l.Snapshot())];
+                        (int Connecting, int Connected) now = (all.Sum(a => a.Connecting), all.Sum(a => a.Connected));
+                        lock (shownLock)
+                        {
+                            if (now == shown && DateTime.UtcNow - shownAt < QuietStatusPeriod)
+                            {
+                                return;
+                            }
 
-                    shown = (a.Connecting, a.Connected);
-                    shownAt = DateTime.UtcNow;
-                    output.WriteLine($"announcing {a.Announcing}, connecting {a.Connecting}, connected {a.Connected}, up {a.BytesUp} B, down {a.BytesDown} B");
-                };
-                await proxy.RunAsync(cancellationToken).ConfigureAwait(false);
+                            shown = now;
+                            shownAt = DateTime.UtcNow;
+                        }
+
+                        output.WriteLine($"announcing {all.Sum(a => a.Announcing)}, connecting {now.Connecting}, connected {now.Connected}, up {all.Sum(a => a.BytesUp)} B, down {all.Sum(a => a.BytesDown)} B");
+                    };
+                }
+
+                try
+                {
+                    await Task.WhenAll(loops.Select(l => l.RunAsync(cancellationToken))).ConfigureAwait(false);
+                }
+                finally
+                {
+                    foreach (InproxyProxy loop in loops)
+                    {
+                        await loop.DisposeAsync().ConfigureAwait(false);
+                    }
+                }
             }
 
             return ExitCodes.Success;

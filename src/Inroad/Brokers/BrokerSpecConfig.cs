@@ -19,22 +19,22 @@ internal sealed class BrokerSpecConfig
     /// <summary>Host header to send (domain fronting); null sends the URL's host.</summary>
     public string? FrontingHost { get; set; }
 
-    /// <summary>Parses; throws <see cref="FormatException"/> naming the bad field.</summary>
+    /// <summary>Parses; throws <see cref="FormatException"/> whose message starts with the bad field's name.</summary>
     public BrokerSpec ToSpec()
     {
         if (!Uri.TryCreate(Endpoint, UriKind.Absolute, out Uri? uri) || (uri.Scheme != Uri.UriSchemeHttps && uri.Scheme != Uri.UriSchemeHttp))
         {
-            throw new FormatException($"broker url '{Endpoint}' is not an http(s) URL");
+            throw new FormatException($"endpoint: '{Endpoint}' is not an http(s) URL");
         }
 
         if (!SessionPublicKey.TryParse(PublicKey, out SessionPublicKey? key))
         {
-            throw new FormatException($"broker publicKey of {Endpoint} is not a valid key");
+            throw new FormatException("publicKey: not a session public key");
         }
 
         if (!Sessions.Obfuscation.ObfuscationSecret.TryParse(ObfuscationSecret, out ObfuscationSecret? secret))
         {
-            throw new FormatException($"broker obfuscationSecret of {Endpoint} is not a valid secret");
+            throw new FormatException("obfuscationSecret: not a 32-byte secret");
         }
 
         return new BrokerSpec(uri, new ResponderIdentity(key!, secret!), FrontingHost);

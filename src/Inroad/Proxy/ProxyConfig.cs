@@ -19,17 +19,28 @@ namespace Inroad.Proxy;
 internal sealed class ProxyConfig
 {
     /// <summary>Brokers, tried in order; at least one.</summary>
-    public List<ProxyBrokerConfig> Brokers { get; set; } = [];
+    public List<BrokerSpecConfig> Brokers { get; set; } = [];
 
     /// <summary>The long-term key file, relative to the configuration file; created when missing.</summary>
     public string KeyFile { get; set; } = "proxy.key";
 
-    public int MaxCommonClients { get; set; } = 2;
+    /// <summary>
+    /// Common clients served at once. Defaults to 2 without a pairing string and to 0 with one (a personal proxy serves
+    /// only its compartment unless common slots are asked for explicitly).
+    /// </summary>
+    public int? MaxCommonClients { get; set; }
 
-    public int MaxPersonalClients { get; set; }
+    /// <summary>Clients of the personal compartment served at once (with <see cref="PersonalPairing"/>). Defaults to 2.</summary>
+    public int MaxPersonalClients { get; set; } = 2;
 
-    /// <summary>The operator's pairing string (<c>inroad-pair:…</c>); when set the proxy serves only that compartment.</summary>
+    /// <summary>The operator's pairing string (<c>inroad-pair:…</c>): personal slots serve only that compartment's clients.</summary>
     public string? PersonalPairing { get; set; }
+
+    /// <summary>Common slots in effect (see <see cref="MaxCommonClients"/>).</summary>
+    public int CommonSlots => MaxCommonClients ?? (PersonalPairing is null ? 2 : 0);
+
+    /// <summary>Personal slots in effect: none without a pairing string.</summary>
+    public int PersonalSlots => PersonalPairing is null ? 0 : MaxPersonalClients;
 
     public long LimitUpstreamBytesPerSecond { get; set; }
 
@@ -68,20 +79,13 @@ internal sealed class ProxyConfig
 
         for (int i = 0; i < Brokers.Count; i++)
         {
-            ProxyBrokerConfig b = Brokers[i];
-            if (!Uri.TryCreate(b.Endpoint, UriKind.Absolute, out Uri? uri) || uri.Scheme is not ("https" or "http"))
+            try
             {
-                throw new InvalidDataException($"brokers[{i}].endpoint: an http(s) URL is required");
+                _ = Brokers[i].ToSpec();
             }
-
-            if (!SessionPublicKey.TryParse(b.PublicKey, out _))
+            catch (FormatException e)
             {
-                throw new InvalidDataException($"brokers[{i}].publicKey: not a session public key");
-            }
-
-            if (!ObfuscationSecret.TryParse(b.ObfuscationSecret, out _))
-            {
-                throw new InvalidDataException($"brokers[{i}].obfuscationSecret: not a 32-byte secret");
+                throw new InvalidDataException($"brokers[{i}].{e.Message}", e);
             }
         }
 
@@ -95,14 +99,14 @@ internal sealed class ProxyConfig
             throw new InvalidDataException("personalPairing: not a pairing string (inroad-pair:…)");
         }
 
-        if (MaxCommonClients is < 0 or > InproxyProxy.MaxClientsLimit || MaxPersonalClients is < 0 or > InproxyProxy.MaxClientsLimit)
+        if (CommonSlots is < 0 or > InproxyProxy.MaxClientsLimit || MaxPersonalClients is < 0 or > InproxyProxy.MaxClientsLimit)
         {
             throw new InvalidDataException($"maxCommonClients/maxPersonalClients: must be within 0..{InproxyProxy.MaxClientsLimit}");
         }
 
-        if (PersonalPairing is null ? MaxCommonClients == 0 : MaxPersonalClients == 0)
+        if (CommonSlots + PersonalSlots == 0)
         {
-            throw new InvalidDataException(PersonalPairing is null ? "maxCommonClients: must be positive" : "maxPersonalClients: must be positive with a personal pairing string");
+            throw new InvalidDataException(PersonalPairing is null ? "maxCommonClients: must be positive" : "maxPersonalClients: must be positive with a personal pairing string (or give maxCommonClients)");
         }
 
         if (LimitUpstreamBytesPerSecond < 0 || LimitDownstreamBytesPerSecond < 0)
@@ -150,47 +154,44 @@ internal sealed class ProxyConfig
     /// <summary>Options of the proxy's broker client; <paramref name="key"/> is its identity (not owned).</summary>
     public BrokerClientOptions ToBrokerClientOptions(SessionPrivateKey key, ILoggerFactory? loggerFactory = null) => new()
     {
-        Brokers = Brokers.Select(b => new BrokerSpec(
-            new Uri(b.Endpoint),
-            new ResponderIdentity(SessionPublicKey.Parse(b.PublicKey), Sessions.Obfuscation.ObfuscationSecret.Parse(b.ObfuscationSecret)),
-            b.FrontingHost)).ToArray(),
+        Brokers = Brokers.Select(b => b.ToSpec()).ToArray(),
         PrivateKey = key,
         LoggerFactory = loggerFactory,
     };
 
-    /// <summary>Proxy options over <paramref name="brokers"/> (shared, not owned).</summary>
-    public ProxyOptions ToProxyOptions(BrokerClient brokers, ILoggerFactory? loggerFactory = null)
+    /// <summary>
+    /// Options of one announcing loop per kind of slot configured (common, then personal), all over <paramref name="brokers"/>
+    /// (shared, not owned), so both kinds run under the same proxy ID.
+    /// </summary>
+    public IReadOnlyList<ProxyOptions> ToProxyOptions(BrokerClient brokers, ILoggerFactory? loggerFactory = null)
     {
         Protocol.Id32? personal = PairingString.TryDecode(PersonalPairing, out Protocol.Id32 id) ? id : null;
-        return new ProxyOptions
+        var loops = new List<ProxyOptions>();
+        if (CommonSlots > 0)
         {
-            Brokers = brokers,
-            MaxCommonClients = MaxCommonClients,
-            MaxPersonalClients = MaxPersonalClients,
-            PersonalCompartmentId = personal,
-            LimitUpstreamBytesPerSecond = LimitUpstreamBytesPerSecond,
-            LimitDownstreamBytesPerSecond = LimitDownstreamBytesPerSecond,
-            InactivityTimeout = TimeSpan.FromSeconds(InactivityTimeoutSeconds),
-            WebRtc = new RtcPeerOptions { IncludeLoopback = IncludeLoopback },
-            LoggerFactory = loggerFactory,
-        };
+            loops.Add(Options(brokers, null, CommonSlots, 0, loggerFactory));
+        }
+
+        if (personal is not null && PersonalSlots > 0)
+        {
+            loops.Add(Options(brokers, personal, 0, PersonalSlots, loggerFactory));
+        }
+
+        return loops;
     }
-}
 
-/// <summary>One broker in <c>proxy.json</c>.</summary>
-internal sealed class ProxyBrokerConfig
-{
-    /// <summary>The broker URL, e.g. <c>https://broker.example/inroad-broker</c>.</summary>
-    public string Endpoint { get; set; } = "";
-
-    /// <summary>The broker's session public key (base64).</summary>
-    public string PublicKey { get; set; } = "";
-
-    /// <summary>The broker's obfuscation secret (base64).</summary>
-    public string ObfuscationSecret { get; set; } = "";
-
-    /// <summary>A Host header to send instead of the endpoint's (domain fronting); null sends the endpoint's.</summary>
-    public string? FrontingHost { get; set; }
+    private ProxyOptions Options(BrokerClient brokers, Protocol.Id32? personal, int common, int personalSlots, ILoggerFactory? loggerFactory) => new()
+    {
+        Brokers = brokers,
+        MaxCommonClients = common,
+        MaxPersonalClients = personalSlots,
+        PersonalCompartmentId = personal,
+        LimitUpstreamBytesPerSecond = LimitUpstreamBytesPerSecond,
+        LimitDownstreamBytesPerSecond = LimitDownstreamBytesPerSecond,
+        InactivityTimeout = TimeSpan.FromSeconds(InactivityTimeoutSeconds),
+        WebRtc = new RtcPeerOptions { IncludeLoopback = IncludeLoopback },
+        LoggerFactory = loggerFactory,
+    };
 }
 
 /// <summary>Source-generated JSON for <see cref="ProxyConfig"/>.</summary>

@@ -216,6 +216,8 @@ public sealed class InproxyProxyTests
         await using TestClient broken = await harness.DialAsync(ct, offerOverride: "v=0\r\nnot an offer\r\n");
         Assert.True(broken.Response.Limited); // the broker relays the proxy's AnswerError as Limited
         Assert.True(watch.Elapsed < TimeSpan.FromSeconds(10), $"answered after {watch.Elapsed}"); // not the offer timeout
+        // The broker answers the client as soon as the proxy's answer arrives; the proxy counts once its request returns.
+        await WaitUntilAsync(() => proxy.Snapshot().Counters is { AnswerErrors: >= 1, ClientFailures: >= 1, Backoffs: >= 1 }, ct);
         ProxyActivity after = proxy.Snapshot();
         Assert.Equal(1, after.Counters.AnswerErrors);
         Assert.Equal(1, after.Counters.ClientFailures);

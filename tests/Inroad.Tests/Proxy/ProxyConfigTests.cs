@@ -54,7 +54,7 @@ public sealed class ProxyConfigTests : IDisposable
             """));
         using SessionPrivateKey key = SessionPrivateKey.Generate();
         using var brokers = new Inroad.Brokers.BrokerClient(config.ToBrokerClientOptions(key));
-        ProxyOptions options = config.ToProxyOptions(brokers);
+        ProxyOptions options = Assert.Single(config.ToProxyOptions(brokers)); // no common slots unless asked for
         options.Validate();
         Assert.Equal(id, options.PersonalCompartmentId);
         Assert.Equal(ProxyClientKind.Personal, options.Kind);
@@ -65,6 +65,20 @@ public sealed class ProxyConfigTests : IDisposable
         Assert.True(options.WebRtc.IncludeLoopback);
         Assert.Equal(key.Id, brokers.Id);
         Assert.Equal(new Uri("http://127.0.0.1:8443/inroad-broker"), brokers.Current.Endpoint);
+    }
+
+    [Fact]
+    public void A_pairing_string_with_common_slots_runs_one_loop_per_kind_under_one_identity()
+    {
+        Id32 id = Id32.NewRandom();
+        ProxyConfig config = ProxyConfig.Load(Write($$"""{ "brokers": [ {{Broker()}} ], "personalPairing": "{{PairingString.Encode(id)}}", "maxPersonalClients": 3, "maxCommonClients": 3 }"""));
+        using SessionPrivateKey key = SessionPrivateKey.Generate();
+        using var brokers = new Inroad.Brokers.BrokerClient(config.ToBrokerClientOptions(key));
+        IReadOnlyList<ProxyOptions> loops = config.ToProxyOptions(brokers);
+        Assert.Equal(2, loops.Count);
+        Assert.Equal((ProxyClientKind.Common, 3, (Id32?)null), (loops[0].Kind, loops[0].MaxCommonClients, loops[0].PersonalCompartmentId));
+        Assert.Equal((ProxyClientKind.Personal, 3, (Id32?)id), (loops[1].Kind, loops[1].MaxPersonalClients, loops[1].PersonalCompartmentId));
+        Assert.All(loops, o => Assert.Same(brokers, o.Brokers));
     }
 
     [Theory]

@@ -206,7 +206,8 @@ internal sealed class BrokerService
         string? answer;
         try
         {
-            answer = left > TimeSpan.Zero ? await context.Answer.Task.WaitAsync(left, _time, cancellationToken).ConfigureAwait(false) : null;
+            // No time left after the match is a timeout too: the proxy's late answer must find no client.
+            answer = left > TimeSpan.Zero ? await context.Answer.Task.WaitAsync(left, _time, cancellationToken).ConfigureAwait(false) : throw new TimeoutException();
         }
         catch (TimeoutException)
         {
