@@ -44,6 +44,17 @@ public sealed class RtcPeerOptions
     /// <summary>Loggers of every layer. Defaults to none.</summary>
     public ILoggerFactory LoggerFactory { get; set; } = NullLoggerFactory.Instance;
 
+    /// <summary>
+    /// A copy for one connection with its own shape seed (the client's root obfuscation secret), so a template can be
+    /// shared by every connection a proxy or client makes. Collections are shared, not copied.
+    /// </summary>
+    public RtcPeerOptions ForConnection(ReadOnlySpan<byte> shapeSeed)
+    {
+        var copy = (RtcPeerOptions)MemberwiseClone();
+        copy.ShapeSeed = shapeSeed.ToArray();
+        return copy;
+    }
+
     /// <summary>Throws naming the first bad property.</summary>
     public void Validate()
     {

@@ -183,21 +183,9 @@ internal sealed partial class InproxyProxy
 
     private RtcPeerOptions PeerOptionsFor(ReadOnlyMemory<byte> rootSecret)
     {
-        RtcPeerOptions t = _options.WebRtc;
-        return new RtcPeerOptions
-        {
-            IncludeLoopback = t.IncludeLoopback,
-            HostAddresses = t.HostAddresses,
-            StunServers = t.StunServers,
-            InjectedCandidates = t.InjectedCandidates,
-            Port = t.Port,
-            ShapeSeed = rootSecret.ToArray(),
-            ProfileChoice = t.ProfileChoice,
-            ConnectTimeout = _options.ReadyTimeout,
-            GatheringTimeout = t.GatheringTimeout,
-            TimeProvider = t.TimeProvider,
-            LoggerFactory = t.LoggerFactory,
-        };
+        RtcPeerOptions options = _options.WebRtc.ForConnection(rootSecret.Span);
+        options.ConnectTimeout = _options.ReadyTimeout;
+        return options;
     }
 
     private async Task<Stream> DialAsync(EndPoint target, CancellationToken cancellationToken)

@@ -251,24 +251,7 @@ internal sealed class InproxyDialer
         DestinationAddress = destination.Address,
     };
 
-    private RtcPeerOptions PeerOptions(byte[] secret)
-    {
-        RtcPeerOptions t = _options.WebRtc;
-        return new RtcPeerOptions
-        {
-            IncludeLoopback = t.IncludeLoopback,
-            HostAddresses = t.HostAddresses,
-            StunServers = t.StunServers,
-            InjectedCandidates = t.InjectedCandidates,
-            Port = t.Port,
-            ShapeSeed = secret,
-            ProfileChoice = t.ProfileChoice,
-            ConnectTimeout = t.ConnectTimeout,
-            GatheringTimeout = t.GatheringTimeout,
-            TimeProvider = t.TimeProvider,
-            LoggerFactory = t.LoggerFactory,
-        };
-    }
+    private RtcPeerOptions PeerOptions(byte[] secret) => _options.WebRtc.ForConnection(secret);
 
     private Task RetryDelayAsync(CancellationToken token)
     {
