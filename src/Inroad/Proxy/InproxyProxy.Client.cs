@@ -1,3 +1,4 @@
+using Inroad.Protocol;
 using System.Net;
 using System.Net.Sockets;
 using Inroad.Protocol.Messages;
@@ -129,7 +130,7 @@ internal sealed partial class InproxyProxy
     /// </summary>
     private static async Task<Stream> AcceptClientStreamAsync(RtcPeerConnection peer, ProxyAnnounceResponse match, CancellationToken cancellationToken)
     {
-        DataChannelShaping? shaping = Client.Dial.InproxyShaping.For(match.TrafficShaping, match.ClientRootObfuscationSecret);
+        DataChannelShaping? shaping = InproxyShaping.For(match.TrafficShaping, match.ClientRootObfuscationSecret);
         (Stream stream, _) = await peer.AcceptStreamAsync(shaping, cancellationToken).ConfigureAwait(false);
         return stream;
     }

@@ -1,7 +1,7 @@
 using Inroad.Protocol.Messages;
 using Inroad.WebRtc.DataChannels;
 
-namespace Inroad.Client.Dial;
+namespace Inroad.Protocol;
 
 /// <summary>
 /// Between the broker message's <see cref="TrafficShapingParameters"/> and the data-channel layer's
