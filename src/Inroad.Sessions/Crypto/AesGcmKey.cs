@@ -1,22 +1,31 @@
+using System.Runtime.InteropServices;
 using System.Security.Cryptography;
 
 namespace Inroad.Sessions.Crypto;
 
 /// <summary>
 /// One AES-256-GCM key with a 16-byte tag, safe to use from many threads at once: libsodium when it has
-/// AES-GCM here (stateless calls, no lock), else .NET <see cref="AesGcm"/> instances striped across locks.
+/// AES-GCM here (the key expanded once into a read-only state; calls take no lock), else .NET
+/// <see cref="AesGcm"/> instances striped across locks.
 /// </summary>
 internal sealed class AesGcmKey : IDisposable
 {
-    private readonly byte[]? _key;
+    private const int StateAlignment = 16;
+
+    // The expanded state must be 16-byte aligned: a pinned array with room to slide to the next boundary.
+    private readonly byte[]? _state;
+    private readonly int _stateOffset;
     private readonly Stripe[]? _stripes;
+    private volatile bool _disposed;
 
     public AesGcmKey(ReadOnlySpan<byte> key)
     {
         if (Sodium.HasAes256Gcm && key.Length == Sodium.KeyLength)
         {
-            _key = GC.AllocateUninitializedArray<byte>(Sodium.KeyLength, pinned: true);
-            key.CopyTo(_key);
+            _state = GC.AllocateArray<byte>(Sodium.Aes256GcmStateLength + StateAlignment, pinned: true);
+            long address = Marshal.UnsafeAddrOfPinnedArrayElement(_state, 0).ToInt64();
+            _stateOffset = (int)((StateAlignment - (address % StateAlignment)) % StateAlignment);
+            Sodium.Aes256GcmExpand(State, key);
             return;
         }
 
@@ -31,9 +40,10 @@ internal sealed class AesGcmKey : IDisposable
     /// <summary>Encrypts; <paramref name="ciphertext"/> may be the same memory as <paramref name="plaintext"/>.</summary>
     public void Encrypt(ReadOnlySpan<byte> nonce, ReadOnlySpan<byte> plaintext, Span<byte> ciphertext, Span<byte> tag)
     {
-        if (_key is not null)
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        if (_state is not null)
         {
-            Sodium.Aes256GcmEncrypt(_key, nonce, plaintext, ciphertext, tag);
+            Sodium.Aes256GcmEncryptExpanded(State, nonce, plaintext, ciphertext, tag);
             return;
         }
 
@@ -47,9 +57,10 @@ internal sealed class AesGcmKey : IDisposable
     /// <summary>Decrypts; false when the tag does not verify (never throws for that).</summary>
     public bool TryDecrypt(ReadOnlySpan<byte> nonce, ReadOnlySpan<byte> ciphertext, ReadOnlySpan<byte> tag, Span<byte> plaintext)
     {
-        if (_key is not null)
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        if (_state is not null)
         {
-            return Sodium.Aes256GcmDecrypt(_key, nonce, ciphertext, tag, plaintext);
+            return Sodium.Aes256GcmDecryptExpanded(State, nonce, ciphertext, tag, plaintext);
         }
 
         Stripe stripe = Pick();
@@ -70,9 +81,10 @@ internal sealed class AesGcmKey : IDisposable
 
     public void Dispose()
     {
-        if (_key is not null)
+        _disposed = true;
+        if (_state is not null)
         {
-            CryptographicOperations.ZeroMemory(_key);
+            CryptographicOperations.ZeroMemory(_state);
         }
 
         foreach (Stripe s in _stripes ?? [])
@@ -83,6 +95,8 @@ internal sealed class AesGcmKey : IDisposable
             }
         }
     }
+
+    private Span<byte> State => _state.AsSpan(_stateOffset, Sodium.Aes256GcmStateLength);
 
     private Stripe Pick() => _stripes![Environment.CurrentManagedThreadId & (_stripes.Length - 1)];
 

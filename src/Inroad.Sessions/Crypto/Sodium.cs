@@ -75,6 +75,44 @@ internal static class Sodium
             in MemoryMarshal.GetReference(nonce), in MemoryMarshal.GetReference(key)) == 0;
     }
 
+    /// <summary>Size of libsodium's expanded AES-256-GCM key state (crypto_aead_aes256gcm_statebytes).</summary>
+    public const int Aes256GcmStateLength = 512;
+
+    /// <summary>Expands <paramref name="key"/> into <paramref name="state"/> (16-byte aligned, pinned).</summary>
+    public static void Aes256GcmExpand(Span<byte> state, ReadOnlySpan<byte> key)
+    {
+        if (state.Length != Aes256GcmStateLength || key.Length != KeyLength || NativeMethods.crypto_aead_aes256gcm_beforenm(ref MemoryMarshal.GetReference(state), in MemoryMarshal.GetReference(key)) != 0)
+        {
+            throw new ArgumentException("AES-256-GCM key expansion failed");
+        }
+    }
+
+    /// <summary><see cref="Aes256GcmEncrypt"/> with an expanded key state.</summary>
+    public static void Aes256GcmEncryptExpanded(ReadOnlySpan<byte> state, ReadOnlySpan<byte> nonce, ReadOnlySpan<byte> plaintext, Span<byte> ciphertext, Span<byte> tag)
+    {
+        Check(state[..KeyLength], nonce, plaintext.Length, ciphertext.Length, tag.Length);
+        int rc = NativeMethods.crypto_aead_aes256gcm_encrypt_detached_afternm(
+            ref MemoryMarshal.GetReference(ciphertext), ref MemoryMarshal.GetReference(tag), IntPtr.Zero,
+            in MemoryMarshal.GetReference(plaintext), (ulong)plaintext.Length,
+            in Unsafe.NullRef<byte>(), 0, IntPtr.Zero,
+            in MemoryMarshal.GetReference(nonce), in MemoryMarshal.GetReference(state));
+        if (rc != 0)
+        {
+            throw new InvalidOperationException("libsodium AES-256-GCM encryption failed");
+        }
+    }
+
+    /// <summary><see cref="Aes256GcmDecrypt"/> with an expanded key state.</summary>
+    public static bool Aes256GcmDecryptExpanded(ReadOnlySpan<byte> state, ReadOnlySpan<byte> nonce, ReadOnlySpan<byte> ciphertext, ReadOnlySpan<byte> tag, Span<byte> plaintext)
+    {
+        Check(state[..KeyLength], nonce, ciphertext.Length, plaintext.Length, tag.Length);
+        return NativeMethods.crypto_aead_aes256gcm_decrypt_detached_afternm(
+            ref MemoryMarshal.GetReference(plaintext), IntPtr.Zero,
+            in MemoryMarshal.GetReference(ciphertext), (ulong)ciphertext.Length, in MemoryMarshal.GetReference(tag),
+            in Unsafe.NullRef<byte>(), 0,
+            in MemoryMarshal.GetReference(nonce), in MemoryMarshal.GetReference(state)) == 0;
+    }
+
     // Native code trusts the lengths it is given: never let a short span through.
     private static void Check(ReadOnlySpan<byte> key, ReadOnlySpan<byte> nonce, int inputLength, int outputLength, int tagLength)
     {
@@ -128,6 +166,20 @@ internal static class Sodium
         [DefaultDllImportSearchPaths(DllImportSearchPath.SafeDirectories)]
         internal static extern int crypto_aead_aes256gcm_decrypt_detached(
             ref byte m, IntPtr nsec, in byte c, ulong clen, in byte mac, in byte ad, ulong adlen, in byte npub, in byte k);
+
+        [DllImport(Library)]
+        [DefaultDllImportSearchPaths(DllImportSearchPath.SafeDirectories)]
+        internal static extern int crypto_aead_aes256gcm_beforenm(ref byte state, in byte k);
+
+        [DllImport(Library)]
+        [DefaultDllImportSearchPaths(DllImportSearchPath.SafeDirectories)]
+        internal static extern int crypto_aead_aes256gcm_encrypt_detached_afternm(
+            ref byte c, ref byte mac, IntPtr maclen, in byte m, ulong mlen, in byte ad, ulong adlen, IntPtr nsec, in byte npub, in byte state);
+
+        [DllImport(Library)]
+        [DefaultDllImportSearchPaths(DllImportSearchPath.SafeDirectories)]
+        internal static extern int crypto_aead_aes256gcm_decrypt_detached_afternm(
+            ref byte m, IntPtr nsec, in byte c, ulong clen, in byte mac, in byte ad, ulong adlen, in byte npub, in byte state);
 #pragma warning restore CA1401, SYSLIB1054
     }
 }

@@ -92,6 +92,16 @@ public sealed class SodiumTests
     }
 
     [Fact]
+    public void Disposed_gcm_key_refuses_work_instead_of_using_a_wiped_state()
+    {
+        var gcm = new AesGcmKey(new byte[32]);
+        gcm.Dispose();
+        byte[] nonce = new byte[12], tag = new byte[16], data = new byte[8];
+        Assert.Throws<ObjectDisposedException>(() => gcm.Encrypt(nonce, data, data, tag));
+        Assert.Throws<ObjectDisposedException>(() => gcm.TryDecrypt(nonce, data, tag, data));
+    }
+
+    [Fact]
     public void Wrong_lengths_throw_instead_of_reaching_native_code()
     {
         byte[] key = new byte[32], nonce = new byte[12], tag = new byte[16];
