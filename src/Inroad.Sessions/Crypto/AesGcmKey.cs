@@ -43,7 +43,7 @@ internal sealed class AesGcmKey : IDisposable
         ObjectDisposedException.ThrowIf(_disposed, this);
         if (_state is not null)
         {
-            Sodium.Aes256GcmEncryptExpanded(State, nonce, plaintext, ciphertext, tag);
+            Sodium.Aes256GcmEncrypt(State, nonce, plaintext, ciphertext, tag);
             return;
         }
 
@@ -60,7 +60,7 @@ internal sealed class AesGcmKey : IDisposable
         ObjectDisposedException.ThrowIf(_disposed, this);
         if (_state is not null)
         {
-            return Sodium.Aes256GcmDecryptExpanded(State, nonce, ciphertext, tag, plaintext);
+            return Sodium.Aes256GcmDecrypt(State, nonce, ciphertext, tag, plaintext);
         }
 
         Stripe stripe = Pick();

@@ -49,32 +49,6 @@ internal static class Sodium
             in MemoryMarshal.GetReference(nonce), in MemoryMarshal.GetReference(key)) == 0;
     }
 
-    /// <summary>AES-256-GCM encryption (needs <see cref="HasAes256Gcm"/>); <paramref name="ciphertext"/> may be <paramref name="plaintext"/>.</summary>
-    public static void Aes256GcmEncrypt(ReadOnlySpan<byte> key, ReadOnlySpan<byte> nonce, ReadOnlySpan<byte> plaintext, Span<byte> ciphertext, Span<byte> tag)
-    {
-        Check(key, nonce, plaintext.Length, ciphertext.Length, tag.Length);
-        int rc = NativeMethods.crypto_aead_aes256gcm_encrypt_detached(
-            ref MemoryMarshal.GetReference(ciphertext), ref MemoryMarshal.GetReference(tag), IntPtr.Zero,
-            in MemoryMarshal.GetReference(plaintext), (ulong)plaintext.Length,
-            in Unsafe.NullRef<byte>(), 0, IntPtr.Zero,
-            in MemoryMarshal.GetReference(nonce), in MemoryMarshal.GetReference(key));
-        if (rc != 0)
-        {
-            throw new InvalidOperationException("libsodium AES-256-GCM encryption failed");
-        }
-    }
-
-    /// <summary>AES-256-GCM decryption; false when the tag does not verify.</summary>
-    public static bool Aes256GcmDecrypt(ReadOnlySpan<byte> key, ReadOnlySpan<byte> nonce, ReadOnlySpan<byte> ciphertext, ReadOnlySpan<byte> tag, Span<byte> plaintext)
-    {
-        Check(key, nonce, ciphertext.Length, plaintext.Length, tag.Length);
-        return NativeMethods.crypto_aead_aes256gcm_decrypt_detached(
-            ref MemoryMarshal.GetReference(plaintext), IntPtr.Zero,
-            in MemoryMarshal.GetReference(ciphertext), (ulong)ciphertext.Length, in MemoryMarshal.GetReference(tag),
-            in Unsafe.NullRef<byte>(), 0,
-            in MemoryMarshal.GetReference(nonce), in MemoryMarshal.GetReference(key)) == 0;
-    }
-
     /// <summary>Size of libsodium's expanded AES-256-GCM key state (crypto_aead_aes256gcm_statebytes).</summary>
     public const int Aes256GcmStateLength = 512;
 
@@ -87,9 +61,10 @@ internal static class Sodium
         }
     }
 
-    /// <summary><see cref="Aes256GcmEncrypt"/> with an expanded key state.</summary>
-    public static void Aes256GcmEncryptExpanded(ReadOnlySpan<byte> state, ReadOnlySpan<byte> nonce, ReadOnlySpan<byte> plaintext, Span<byte> ciphertext, Span<byte> tag)
+    /// <summary>AES-256-GCM encryption (needs <see cref="HasAes256Gcm"/>) with an expanded key state; <paramref name="ciphertext"/> may be <paramref name="plaintext"/>.</summary>
+    public static void Aes256GcmEncrypt(ReadOnlySpan<byte> state, ReadOnlySpan<byte> nonce, ReadOnlySpan<byte> plaintext, Span<byte> ciphertext, Span<byte> tag)
     {
+        CheckState(state);
         Check(state[..KeyLength], nonce, plaintext.Length, ciphertext.Length, tag.Length);
         int rc = NativeMethods.crypto_aead_aes256gcm_encrypt_detached_afternm(
             ref MemoryMarshal.GetReference(ciphertext), ref MemoryMarshal.GetReference(tag), IntPtr.Zero,
@@ -102,9 +77,10 @@ internal static class Sodium
         }
     }
 
-    /// <summary><see cref="Aes256GcmDecrypt"/> with an expanded key state.</summary>
-    public static bool Aes256GcmDecryptExpanded(ReadOnlySpan<byte> state, ReadOnlySpan<byte> nonce, ReadOnlySpan<byte> ciphertext, ReadOnlySpan<byte> tag, Span<byte> plaintext)
+    /// <summary>AES-256-GCM decryption with an expanded key state; false when the tag does not verify.</summary>
+    public static bool Aes256GcmDecrypt(ReadOnlySpan<byte> state, ReadOnlySpan<byte> nonce, ReadOnlySpan<byte> ciphertext, ReadOnlySpan<byte> tag, Span<byte> plaintext)
     {
+        CheckState(state);
         Check(state[..KeyLength], nonce, ciphertext.Length, plaintext.Length, tag.Length);
         return NativeMethods.crypto_aead_aes256gcm_decrypt_detached_afternm(
             ref MemoryMarshal.GetReference(plaintext), IntPtr.Zero,
@@ -119,6 +95,14 @@ internal static class Sodium
         if (key.Length != KeyLength || nonce.Length != NonceLength || tagLength != TagLength || outputLength != inputLength)
         {
             throw new ArgumentException("AEAD key, nonce, tag or buffer length is wrong");
+        }
+    }
+
+    private static void CheckState(ReadOnlySpan<byte> state)
+    {
+        if (state.Length != Aes256GcmStateLength)
+        {
+            throw new ArgumentException("AES-256-GCM state length is wrong");
         }
     }
 
@@ -155,16 +139,6 @@ internal static class Sodium
         [DllImport(Library)]
         [DefaultDllImportSearchPaths(DllImportSearchPath.SafeDirectories)]
         internal static extern int crypto_aead_chacha20poly1305_ietf_decrypt_detached(
-            ref byte m, IntPtr nsec, in byte c, ulong clen, in byte mac, in byte ad, ulong adlen, in byte npub, in byte k);
-
-        [DllImport(Library)]
-        [DefaultDllImportSearchPaths(DllImportSearchPath.SafeDirectories)]
-        internal static extern int crypto_aead_aes256gcm_encrypt_detached(
-            ref byte c, ref byte mac, IntPtr maclen, in byte m, ulong mlen, in byte ad, ulong adlen, IntPtr nsec, in byte npub, in byte k);
-
-        [DllImport(Library)]
-        [DefaultDllImportSearchPaths(DllImportSearchPath.SafeDirectories)]
-        internal static extern int crypto_aead_aes256gcm_decrypt_detached(
             ref byte m, IntPtr nsec, in byte c, ulong clen, in byte mac, in byte ad, ulong adlen, in byte npub, in byte k);
 
         [DllImport(Library)]

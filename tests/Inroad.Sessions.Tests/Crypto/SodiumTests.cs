@@ -107,8 +107,10 @@ public sealed class SodiumTests
         byte[] key = new byte[32], nonce = new byte[12], tag = new byte[16];
         Assert.Throws<ArgumentException>(() => Sodium.ChaChaPolyEncrypt(key.AsSpan(0, 31), nonce, new byte[4], new byte[4], tag, default));
         Assert.Throws<ArgumentException>(() => Sodium.ChaChaPolyEncrypt(key, nonce, new byte[8], new byte[4], tag, default));
-        Assert.Throws<ArgumentException>(() => Sodium.Aes256GcmDecrypt(key, nonce.AsSpan(0, 8), new byte[4], tag, new byte[4]));
-        Assert.Throws<ArgumentException>(() => Sodium.Aes256GcmDecrypt(key, nonce, new byte[4], tag.AsSpan(0, 8), new byte[4]));
+        byte[] state = new byte[Sodium.Aes256GcmStateLength];
+        Assert.Throws<ArgumentException>(() => Sodium.Aes256GcmDecrypt(state, nonce.AsSpan(0, 8), new byte[4], tag, new byte[4]));
+        Assert.Throws<ArgumentException>(() => Sodium.Aes256GcmDecrypt(state, nonce, new byte[4], tag.AsSpan(0, 8), new byte[4]));
+        Assert.Throws<ArgumentException>(() => Sodium.Aes256GcmEncrypt(key, nonce, new byte[4], new byte[4], tag));
     }
 
     private static byte[] Bytes(Random rng, int n)
