@@ -16,24 +16,35 @@ internal sealed class CipherState : IDisposable
     /// <summary>Key length.</summary>
     public const int KeyLength = 32;
 
-    private ChaCha20Poly1305? _aead;
+    // libsodium when it loads (key held here, pinned so the GC never leaves copies), else .NET's OpenSSL class.
+    private byte[]? _key;
+    private ChaCha20Poly1305? _fallback;
 
     /// <summary>The next nonce <see cref="EncryptWithAd"/> / <see cref="DecryptWithAd"/> will use.</summary>
     public ulong Nonce { get; set; }
 
-    public bool HasKey => _aead is not null;
+    public bool HasKey => _key is not null || _fallback is not null;
 
     public void InitializeKey(ReadOnlySpan<byte> key)
     {
-        _aead?.Dispose();
-        _aead = new ChaCha20Poly1305(key);
+        Dispose();
+        if (Crypto.Sodium.IsAvailable && key.Length == KeyLength)
+        {
+            _key = GC.AllocateUninitializedArray<byte>(KeyLength, pinned: true);
+            key.CopyTo(_key);
+        }
+        else
+        {
+            _fallback = new ChaCha20Poly1305(key);
+        }
+
         Nonce = 0;
     }
 
     /// <summary>Encrypts with the current nonce and increments it; without a key copies the plaintext (§5.1).</summary>
     public int EncryptWithAd(ReadOnlySpan<byte> ad, ReadOnlySpan<byte> plaintext, Span<byte> destination)
     {
-        if (_aead is null)
+        if (!HasKey)
         {
             plaintext.CopyTo(destination);
             return plaintext.Length;
@@ -53,7 +64,7 @@ internal sealed class CipherState : IDisposable
     /// <summary>Decrypts with the current nonce and increments it on success. Returns -1 when authentication fails.</summary>
     public int DecryptWithAd(ReadOnlySpan<byte> ad, ReadOnlySpan<byte> ciphertext, Span<byte> destination)
     {
-        if (_aead is null)
+        if (!HasKey)
         {
             ciphertext.CopyTo(destination);
             return ciphertext.Length;
@@ -76,17 +87,29 @@ internal sealed class CipherState : IDisposable
     /// <summary>ENCRYPT(k, nonce, ad, plaintext) without touching <see cref="Nonce"/>; writes plaintext.Length + 16 bytes.</summary>
     public int EncryptWithNonce(ulong nonce, ReadOnlySpan<byte> ad, ReadOnlySpan<byte> plaintext, Span<byte> destination)
     {
-        ChaCha20Poly1305 aead = _aead ?? throw new InvalidOperationException("cipher has no key");
         Span<byte> iv = stackalloc byte[12];
         WriteNonce(nonce, iv);
-        aead.Encrypt(iv, plaintext, destination[..plaintext.Length], destination.Slice(plaintext.Length, TagLength), ad);
+        if (_key is not null)
+        {
+            Crypto.Sodium.ChaChaPolyEncrypt(_key, iv, plaintext, destination[..plaintext.Length], destination.Slice(plaintext.Length, TagLength), ad);
+        }
+        else
+        {
+            ChaCha20Poly1305 aead = _fallback ?? throw new InvalidOperationException("cipher has no key");
+            aead.Encrypt(iv, plaintext, destination[..plaintext.Length], destination.Slice(plaintext.Length, TagLength), ad);
+        }
+
         return plaintext.Length + TagLength;
     }
 
     /// <summary>DECRYPT(k, nonce, ad, ciphertext) without touching <see cref="Nonce"/>; -1 when it does not authenticate.</summary>
     public int DecryptWithNonce(ulong nonce, ReadOnlySpan<byte> ad, ReadOnlySpan<byte> ciphertext, Span<byte> destination)
     {
-        ChaCha20Poly1305 aead = _aead ?? throw new InvalidOperationException("cipher has no key");
+        if (!HasKey)
+        {
+            throw new InvalidOperationException("cipher has no key");
+        }
+
         if (ciphertext.Length < TagLength || destination.Length < ciphertext.Length - TagLength)
         {
             return -1;
@@ -95,9 +118,14 @@ internal sealed class CipherState : IDisposable
         int length = ciphertext.Length - TagLength;
         Span<byte> iv = stackalloc byte[12];
         WriteNonce(nonce, iv);
+        if (_key is not null)
+        {
+            return Crypto.Sodium.ChaChaPolyDecrypt(_key, iv, ciphertext[..length], ciphertext[length..], destination[..length], ad) ? length : -1;
+        }
+
         try
         {
-            aead.Decrypt(iv, ciphertext[..length], ciphertext[length..], destination[..length], ad);
+            _fallback!.Decrypt(iv, ciphertext[..length], ciphertext[length..], destination[..length], ad);
             return length;
         }
         catch (AuthenticationTagMismatchException)
@@ -121,8 +149,14 @@ internal sealed class CipherState : IDisposable
 
     public void Dispose()
     {
-        _aead?.Dispose();
-        _aead = null;
+        if (_key is not null)
+        {
+            CryptographicOperations.ZeroMemory(_key);
+            _key = null;
+        }
+
+        _fallback?.Dispose();
+        _fallback = null;
     }
 
     private static void WriteNonce(ulong nonce, Span<byte> iv)

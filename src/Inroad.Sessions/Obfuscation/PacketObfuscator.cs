@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Security.Cryptography;
+using Inroad.Sessions.Crypto;
 using Inroad.Sessions.Records;
 
 namespace Inroad.Sessions.Obfuscation;
@@ -14,7 +15,7 @@ namespace Inroad.Sessions.Obfuscation;
 /// bare <c>false</c> whatever went wrong. It does the same work on every path (a GCM open and both Bloom
 /// lookups even for a packet already known bad), so the time to reject says little about which check failed.
 /// </para>
-/// Thread-safe: GCM instances are striped across locks.
+/// Thread-safe (see <see cref="AesGcmKey"/>).
 /// </summary>
 internal sealed class PacketObfuscator : IDisposable
 {
@@ -40,8 +41,8 @@ internal sealed class PacketObfuscator : IDisposable
     private static readonly byte[] InitiatorToResponderInfo = "in-proxy-session-packet-intiator-to-responder"u8.ToArray();
     private static readonly byte[] ResponderToInitiatorInfo = "in-proxy-session-packet-responder-to-initiator"u8.ToArray();
 
-    private readonly Stripe[] _i2r;
-    private readonly Stripe[] _r2i;
+    private readonly AesGcmKey _i2r;
+    private readonly AesGcmKey _r2i;
     private readonly TimeProvider _time;
     private readonly ReplayHistory? _history;
     private readonly TimeSpan _maxSkew;
@@ -56,9 +57,8 @@ internal sealed class PacketObfuscator : IDisposable
         _time = time;
         _history = history;
         _maxSkew = maxSkew;
-        int stripes = (int)System.Numerics.BitOperations.RoundUpToPowerOf2((uint)Math.Max(2, Environment.ProcessorCount * 2));
-        _i2r = CreateStripes(rootSecret, InitiatorToResponderInfo, stripes);
-        _r2i = CreateStripes(rootSecret, ResponderToInitiatorInfo, stripes);
+        _i2r = DeriveKey(rootSecret, InitiatorToResponderInfo);
+        _r2i = DeriveKey(rootSecret, ResponderToInitiatorInfo);
     }
 
     /// <summary>Obfuscates a record into one new array: the only allocation on this path.</summary>
@@ -91,11 +91,7 @@ internal sealed class PacketObfuscator : IDisposable
         header[..headerLength].CopyTo(body);
         body.Slice(headerLength, paddingLength).Clear();
         record.CopyTo(body[(headerLength + paddingLength)..]);
-        Stripe stripe = Pick(direction);
-        lock (stripe)
-        {
-            stripe.Gcm.Encrypt(nonce, body, body, packet.AsSpan(NonceLength + plaintextLength, TagLength));
-        }
+        Key(direction).Encrypt(nonce, body, body, packet.AsSpan(NonceLength + plaintextLength, TagLength));
 
         return packet;
     }
@@ -124,18 +120,7 @@ internal sealed class PacketObfuscator : IDisposable
 
         int plaintextLength = input.Length - NonceLength - TagLength;
         Span<byte> plaintext = output[..plaintextLength];
-        Stripe stripe = Pick(direction);
-        try
-        {
-            lock (stripe)
-            {
-                stripe.Gcm.Decrypt(nonce, input.Slice(NonceLength, plaintextLength), input[^TagLength..], plaintext);
-            }
-        }
-        catch (AuthenticationTagMismatchException)
-        {
-            ok = false;
-        }
+        ok &= Key(direction).TryDecrypt(nonce, input.Slice(NonceLength, plaintextLength), input[^TagLength..], plaintext);
 
         int at = 0;
         if (ok && direction == PacketDirection.InitiatorToResponder)
@@ -177,38 +162,18 @@ internal sealed class PacketObfuscator : IDisposable
 
     public void Dispose()
     {
-        foreach (Stripe s in _i2r.Concat(_r2i))
-        {
-            lock (s)
-            {
-                s.Gcm.Dispose();
-            }
-        }
+        _i2r.Dispose();
+        _r2i.Dispose();
     }
 
-    private static Stripe[] CreateStripes(ObfuscationSecret root, byte[] info, int count)
+    private static AesGcmKey DeriveKey(ObfuscationSecret root, byte[] info)
     {
         Span<byte> key = stackalloc byte[32];
         HKDF.DeriveKey(HashAlgorithmName.SHA256, root.Bytes, key, salt: default, info);
-        var stripes = new Stripe[count];
-        for (int i = 0; i < count; i++)
-        {
-            stripes[i] = new Stripe(new AesGcm(key, TagLength));
-        }
-
+        var derived = new AesGcmKey(key);
         CryptographicOperations.ZeroMemory(key);
-        return stripes;
+        return derived;
     }
 
-    private Stripe Pick(PacketDirection direction)
-    {
-        Stripe[] stripes = direction == PacketDirection.InitiatorToResponder ? _i2r : _r2i;
-        return stripes[Environment.CurrentManagedThreadId & (stripes.Length - 1)];
-    }
-
-    /// <summary>One GCM instance and the lock that guards it (AesGcm is not thread-safe).</summary>
-    private sealed class Stripe(AesGcm gcm)
-    {
-        public AesGcm Gcm { get; } = gcm;
-    }
+    private AesGcmKey Key(PacketDirection direction) => direction == PacketDirection.InitiatorToResponder ? _i2r : _r2i;
 }

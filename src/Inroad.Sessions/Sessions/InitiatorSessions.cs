@@ -164,7 +164,7 @@ public sealed class InitiatorSessions : IDisposable
         }
     }
 
-    private async Task<byte[]?> RunAsync(
+    private async ValueTask<byte[]?> RunAsync(
         IRoundTripper roundTripper,
         ResponderIdentity responder,
         ReadOnlyMemory<byte> request,
@@ -312,7 +312,7 @@ public sealed class InitiatorSessions : IDisposable
         }
     }
 
-    private async Task<Outcome> HandshakeAsync(
+    private async ValueTask<Outcome> HandshakeAsync(
         ResponderSlot slot,
         Session session,
         IRoundTripper roundTripper,
@@ -345,7 +345,7 @@ public sealed class InitiatorSessions : IDisposable
         return ReadTransportReply(slot, session, reply3.Span, message3, roundTripId, oneWay);
     }
 
-    private async Task<Outcome> TransportAsync(
+    private async ValueTask<Outcome> TransportAsync(
         ResponderSlot slot,
         Session session,
         IRoundTripper roundTripper,

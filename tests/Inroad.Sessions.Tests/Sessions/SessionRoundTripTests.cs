@@ -1,5 +1,6 @@
 using System.Text;
 using Inroad.Sessions.Keys;
+using Inroad.Sessions.Obfuscation;
 
 namespace Inroad.Sessions.Tests.Sessions;
 
@@ -32,6 +33,30 @@ public sealed class SessionRoundTripTests
         Assert.Equal(0, f.Responder.PendingHandshakeCount);
         Assert.Equal(initiator.Id, f.LastInitiator);
         Assert.True(initiator.HasSession(f.Identity.PublicKey));
+    }
+
+    [Fact]
+    public async Task Established_round_trip_allocates_two_packets_two_payload_copies_and_one_task()
+    {
+        // Debug builds box every async state machine; scripts/test.sh (and CI) test Release.
+        bool optimized = typeof(InitiatorSessions).Assembly.GetCustomAttributes(typeof(System.Diagnostics.DebuggableAttribute), false)
+            .Cast<System.Diagnostics.DebuggableAttribute>().All(a => !a.IsJITOptimizerDisabled);
+        Assert.SkipUnless(optimized, "allocation figures hold for optimized (Release) builds only");
+        using var f = new SessionFixture();
+        using var initiator = f.NewInitiator();
+        byte[] request = new byte[100];
+        await initiator.RoundTripAsync(f.RoundTripper, f.Identity, request, TimeSpan.Zero, TimeSpan.FromSeconds(5), TestContext.Current.CancellationToken);
+
+        // The in-memory transport completes synchronously, so everything runs on this thread.
+        double bytes = Inroad.Testing.AllocationGuard.BytesPerIteration(
+            () => initiator.RoundTripAsync(f.RoundTripper, f.Identity, request, TimeSpan.Zero, TimeSpan.FromSeconds(5), CancellationToken.None).GetAwaiter().GetResult());
+
+        // A packet: the ~210-byte session record plus nonce, tag, two varints and on average half the maximum
+        // padding (1,000 iterations pin that mean to a couple of bytes), as one byte[] with its 24-byte header.
+        const int ArrayHeader = 24;
+        int packet = ArrayHeader + 210 + PacketObfuscator.NonceLength + PacketObfuscator.TagLength + 7 + (PacketObfuscator.MaxPadding / 2);
+        int payloadCopy = (ArrayHeader + 3 + request.Length + 7) / 8 * 8; // the handler's "re:" echo, then the caller's response array
+        Assert.InRange(bytes, 1, (2 * packet) + (2 * payloadCopy) + 96); // + the returned Task<byte[]>; no other task or buffer
     }
 
     [Fact]
