@@ -101,22 +101,6 @@ public sealed class GatewayRestartLabTests
     private static async Task<bool> DeliversAsync(NetLab lab, IPEndPoint to, Socket receiver, CancellationToken ct)
     {
         using Socket from = lab.OpenUdpSocket(NetLabHosts.Server, new IPEndPoint(NetLabHosts.ServerAddress, 0));
-        byte[] buf = new byte[64];
-        for (int i = 0; i < 3; i++)
-        {
-            await from.SendToAsync("after-the-restart"u8.ToArray(), to, ct);
-            using var once = CancellationTokenSource.CreateLinkedTokenSource(ct);
-            once.CancelAfter(TimeSpan.FromMilliseconds(400));
-            try
-            {
-                SocketReceiveFromResult r = await receiver.ReceiveFromAsync(buf, new IPEndPoint(IPAddress.Any, 0), once.Token);
-                return r.ReceivedBytes == 17;
-            }
-            catch (OperationCanceledException) when (!ct.IsCancellationRequested)
-            {
-            }
-        }
-
-        return false;
+        return await LabDelivery.DeliversAsync(from, to, receiver, ct);
     }
 }
