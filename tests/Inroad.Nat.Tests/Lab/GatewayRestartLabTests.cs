@@ -10,8 +10,8 @@ namespace Inroad.Nat.Tests.Lab;
 
 /// <summary>
 /// A real miniupnpd on lab router natB "reboots" (killed, its nftables chains, lease file and conntrack wiped, started
-/// again): on start-up it multicasts a PCP ANNOUNCE to 224.0.0.1:5350, and a listening lease must map again at once
-/// so that a packet from the public side is forwarded again. A control lease on a mapper that does not listen
+/// again): on start-up it multicasts a PCP ANNOUNCE to 224.0.0.1:5350, and the listening leases (PCP and NAT-PMP) must
+/// map again at once so that a packet from the public side is forwarded again. A control lease on a mapper that does not listen
 /// proves the reboot really lost the mappings.
 /// </summary>
 public sealed class GatewayRestartLabTests
@@ -29,7 +29,9 @@ public sealed class GatewayRestartLabTests
 
         using Socket proxy = lab.OpenUdpSocket(NetLabHosts.Proxy, new IPEndPoint(IPAddress.Any, 43001));
         using Socket control = lab.OpenUdpSocket(NetLabHosts.Proxy, new IPEndPoint(IPAddress.Any, 43002));
+        using Socket pmpSocket = lab.OpenUdpSocket(NetLabHosts.Proxy, new IPEndPoint(IPAddress.Any, 43003));
         await using PortMappingLease lease = await mapper.MapUdpAsync(43001, PortMappingProtocol.Pcp, cts.Token);
+        await using PortMappingLease pmpLease = await mapper.MapUdpAsync(43003, PortMappingProtocol.NatPmp, cts.Token);
         await using PortMappingLease deafLease = await deaf.MapUdpAsync(43002, PortMappingProtocol.Pcp, cts.Token);
         GatewayAnnouncementListener listener = Assert.IsType<GatewayAnnouncementListener>(mapper.Listener);
         Assert.True(await DeliversAsync(lab, lease.ExternalEndPoint, proxy, cts.Token), "mapping does not forward before the restart");
@@ -47,7 +49,7 @@ public sealed class GatewayRestartLabTests
             wait.CancelAfter(TimeSpan.FromSeconds(8));
             try
             {
-                while (lease.Renewals == 0)
+                while (lease.Renewals == 0 || pmpLease.Renewals == 0)
                 {
                     await Task.Delay(20, wait.Token);
                 }
@@ -64,6 +66,8 @@ public sealed class GatewayRestartLabTests
         Assert.True(recovered < TimeSpan.FromSeconds(8), $"re-created {recovered.TotalMilliseconds:F0} ms after miniupnpd started");
         Assert.Equal(NetLabHosts.NatBWan, lease.ExternalEndPoint.Address);
         Assert.True(await DeliversAsync(lab, lease.ExternalEndPoint, proxy, cts.Token), "the re-created mapping does not forward");
+        Assert.Equal((1, 1), (pmpLease.AnnouncementRenewals, pmpLease.Renewals)); // miniupnpd announces a restart only by PCP
+        Assert.True(await DeliversAsync(lab, pmpLease.ExternalEndPoint, pmpSocket, cts.Token), "the re-created NAT-PMP mapping does not forward");
         Assert.False(await DeliversAsync(lab, deafLease.ExternalEndPoint, control, cts.Token), "the reboot did not lose the control mapping");
         Assert.Equal(0, deafLease.Renewals);
         TestContext.Current.TestOutputHelper?.WriteLine(string.Create(CultureInfo.InvariantCulture, $"mapping re-created {recovered.TotalMilliseconds:F0} ms after miniupnpd started again ({reboots} reboot(s))"));
