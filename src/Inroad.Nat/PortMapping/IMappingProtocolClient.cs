@@ -13,6 +13,12 @@ internal interface IMappingProtocolClient : IAsyncDisposable
     /// <summary>Creates or renews the UDP mapping for <paramref name="internalPort"/>; returns the external endpoint and lifetime.</summary>
     Task<(IPEndPoint External, TimeSpan Lifetime)> MapUdpAsync(ushort internalPort, ushort preferredExternalPort, TimeSpan lifetime, CancellationToken ct);
 
+    /// <summary>
+    /// Weighs an announcement the gateway sent to port 5350 (already checked to come from it); true when the
+    /// mapping must be created again now (the server lost state or the external address changed).
+    /// </summary>
+    bool HandleAnnouncement(GatewayAnnouncement announcement);
+
     /// <summary>Deletes the mapping for <paramref name="internalPort"/> (best effort).</summary>
     Task DeleteUdpAsync(ushort internalPort, ushort externalPort, CancellationToken ct);
 }

@@ -8,12 +8,14 @@ internal sealed class NatPmpClient : IMappingProtocolClient
 {
     private readonly GatewayUdpExchange _exchange;
     private readonly PortMapperOptions _options;
+    private readonly EpochTracker _epoch;
     private IPAddress? _external;
 
     public NatPmpClient(PortMapperOptions options, IPAddress gateway, ILogger logger)
     {
         _options = options;
         _exchange = new GatewayUdpExchange(options, gateway, NatPmpCodec.Port, logger);
+        _epoch = new EpochTracker(options.TimeProvider);
     }
 
     public PortMappingProtocol Protocol => PortMappingProtocol.NatPmp;
@@ -51,7 +53,40 @@ internal sealed class NatPmpClient : IMappingProtocolClient
             throw new NatException(NatError.Refused, $"NAT-PMP: the gateway refused the mapping (result {refused}).");
         }
 
+        lock (_epoch)
+        {
+            _epoch.Observe(mapping.EpochSeconds);
+        }
+
         return (new IPEndPoint(external, mapping.ExternalPort), TimeSpan.FromSeconds(mapping.LifetimeSeconds));
+    }
+
+    /// <summary>
+    /// RFC 6886 §3.2.1/§3.6: an announced epoch that did not advance with our clock means the gateway rebooted, and
+    /// a new external address means the mapping moved; either way map again. A PCP ANNOUNCE from the same box
+    /// (servers that speak both, like miniupnpd, announce a restart only that way) counts as a restart.
+    /// </summary>
+    public bool HandleAnnouncement(GatewayAnnouncement announcement)
+    {
+        bool lost;
+        lock (_epoch)
+        {
+            lost = _epoch.Observe(announcement.EpochSeconds);
+        }
+
+        if (announcement.Protocol == PortMappingProtocol.Pcp)
+        {
+            return true;
+        }
+
+        IPAddress? known = _external;
+        if (announcement.ExternalAddress is not null && !announcement.ExternalAddress.Equals(known))
+        {
+            _external = announcement.ExternalAddress;
+            return true;
+        }
+
+        return lost;
     }
 
     public async Task DeleteUdpAsync(ushort internalPort, ushort externalPort, CancellationToken ct)

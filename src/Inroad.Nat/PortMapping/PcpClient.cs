@@ -7,7 +7,8 @@ namespace Inroad.Nat.PortMapping;
 /// <summary>
 /// PCP (RFC 6887) client for one gateway. Each mapping keeps its nonce for renewals and deletion (§11.1).
 /// The server's epoch is tracked (§8.5): an epoch that went backwards means the server lost its state, and
-/// <see cref="ServerLostState"/> tells the lease to map again at once, as does an unsolicited ANNOUNCE (§14.1).
+/// <see cref="ServerLostState"/> tells the lease to map again at once; an unsolicited ANNOUNCE (§14.1.3) reaches
+/// <see cref="HandleAnnouncement"/> through the lease.
 /// </summary>
 internal sealed class PcpClient : IMappingProtocolClient
 {
@@ -15,18 +16,18 @@ internal sealed class PcpClient : IMappingProtocolClient
     private readonly GatewayUdpExchange _exchange;
     private readonly PortMapperOptions _options;
     private readonly Dictionary<ushort, byte[]> _nonces = [];
-    private uint? _lastEpoch;
-    private long _lastEpochAt;
+    private readonly EpochTracker _epoch;
 
     public PcpClient(PortMapperOptions options, IPAddress gateway, ILogger logger)
     {
         _options = options;
         _exchange = new GatewayUdpExchange(options, gateway, PcpCodec.Port, logger);
+        _epoch = new EpochTracker(options.TimeProvider);
     }
 
     public PortMappingProtocol Protocol => PortMappingProtocol.Pcp;
 
-    /// <summary>Raised when the server's epoch shows it restarted or an ANNOUNCE arrives: mappings must be renewed now.</summary>
+    /// <summary>Raised when the epoch in an answer shows the server restarted: mappings must be renewed now.</summary>
     public event Action? ServerLostState;
 
     public async Task<bool> ProbeAsync(CancellationToken ct)
@@ -73,17 +74,17 @@ internal sealed class PcpClient : IMappingProtocolClient
         }
     }
 
-    /// <summary>Handles a datagram that arrived unasked (e.g. an ANNOUNCE to port 5350, §14.1.3); true when it was one.</summary>
-    public bool HandleUnsolicited(ReadOnlySpan<byte> datagram, IPAddress from)
+    /// <summary>
+    /// An unsolicited ANNOUNCE (§14.1.3) means the server restarted or lost state: map again. A NAT-PMP
+    /// announcement from the same box counts only when its epoch shows a restart.
+    /// </summary>
+    public bool HandleAnnouncement(GatewayAnnouncement announcement)
     {
-        if (!from.Equals(_exchange.Gateway) || !PcpCodec.TryReadResponseHeader(datagram, out PcpResponseHeader h)
-            || h.Opcode != PcpCodec.OpAnnounce || h.ResultCode != PcpCodec.ResultSuccess)
+        lock (_epoch)
         {
-            return false;
+            bool lost = _epoch.Observe(announcement.EpochSeconds);
+            return announcement.Protocol == PortMappingProtocol.Pcp || lost;
         }
-
-        ServerLostState?.Invoke();
-        return true;
     }
 
     public ValueTask DisposeAsync()
@@ -111,20 +112,18 @@ internal sealed class PcpClient : IMappingProtocolClient
         return (header, map);
     }
 
-    // RFC 6887 §8.5: the server's epoch should advance with ours (within 1/8 plus 2 s); if it fell behind, it rebooted.
+    // RFC 6887 §8.5: an epoch that does not advance with our clock means the server lost its mappings.
     private void ObserveEpoch(uint epoch)
     {
-        long now = _options.TimeProvider.GetTimestamp();
-        if (_lastEpoch is uint previous)
+        bool lost;
+        lock (_epoch)
         {
-            double elapsed = _options.TimeProvider.GetElapsedTime(_lastEpochAt, now).TotalSeconds;
-            if (epoch + 2 < previous || epoch + 2 < previous + (elapsed * 7 / 8))
-            {
-                ServerLostState?.Invoke();
-            }
+            lost = _epoch.Observe(epoch);
         }
 
-        _lastEpoch = epoch;
-        _lastEpochAt = now;
+        if (lost)
+        {
+            ServerLostState?.Invoke();
+        }
     }
 }

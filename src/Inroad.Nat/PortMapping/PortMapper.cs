@@ -12,6 +12,9 @@ public sealed partial class PortMapper
 {
     private readonly PortMapperOptions _options;
     private readonly ILogger _logger;
+    private readonly object _gate = new();
+    private readonly List<PortMappingLease> _leases = []; // guarded by _gate
+    private GatewayAnnouncementListener? _listener; // guarded by _gate
 
     /// <summary>Creates a mapper; validates <paramref name="options"/>.</summary>
     public PortMapper(PortMapperOptions? options = null)
@@ -77,12 +80,26 @@ public sealed partial class PortMapper
             }
 
             LogMapped(_logger, protocol, internalPort, external, (int)lifetime.TotalSeconds);
-            return new PortMappingLease(client, _options, _logger, (ushort)internalPort, external, lifetime);
+            var lease = new PortMappingLease(client, _options, _logger, (ushort)internalPort, external, lifetime, Detach);
+            Attach(lease);
+            return lease;
         }
         catch
         {
             await client.DisposeAsync().ConfigureAwait(false);
             throw;
+        }
+    }
+
+    /// <summary>The announcement listener while leases are live (null otherwise, or when it could not bind).</summary>
+    internal GatewayAnnouncementListener? Listener
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _listener;
+            }
         }
     }
 
@@ -131,6 +148,52 @@ public sealed partial class PortMapper
         {
             LogProtocolFailed(_logger, protocol, ex.Message);
             return false;
+        }
+    }
+
+    // The listener lives while at least one lease does: it is shared by every lease of this mapper.
+    private void Attach(PortMappingLease lease)
+    {
+        lock (_gate)
+        {
+            _leases.Add(lease);
+            if (_listener is null && _options.ListenForAnnouncements)
+            {
+                _listener = GatewayAnnouncementListener.TryStart(_options, () => Gateway, OnAnnouncement, _logger);
+            }
+        }
+    }
+
+    private async ValueTask Detach(PortMappingLease lease)
+    {
+        GatewayAnnouncementListener? stop = null;
+        lock (_gate)
+        {
+            _leases.Remove(lease);
+            if (_leases.Count == 0)
+            {
+                stop = _listener;
+                _listener = null;
+            }
+        }
+
+        if (stop is not null)
+        {
+            await stop.DisposeAsync().ConfigureAwait(false);
+        }
+    }
+
+    private void OnAnnouncement(GatewayAnnouncement announcement)
+    {
+        PortMappingLease[] leases;
+        lock (_gate)
+        {
+            leases = [.. _leases];
+        }
+
+        foreach (PortMappingLease lease in leases)
+        {
+            lease.OnAnnouncement(announcement);
         }
     }
 

@@ -34,6 +34,16 @@ public sealed class PortMapperOptions
     /// </summary>
     public bool AcceptNonPublicExternalAddress { get; set; } = true;
 
+    /// <summary>
+    /// Whether live leases listen on UDP 5350 for the gateway's unsolicited PCP ANNOUNCE and NAT-PMP address
+    /// announcements and map again at once when the gateway restarted (RFC 6887 §14.1.3, RFC 6886 §3.2.1).
+    /// Defaults to true; without it a restarted gateway is noticed only at the next renewal (half the lifetime).
+    /// </summary>
+    public bool ListenForAnnouncements { get; set; } = true;
+
+    /// <summary>Where announcements are received. Defaults to 0.0.0.0:5350 (unicast and 224.0.0.1); tests use loopback.</summary>
+    internal IPEndPoint AnnouncementEndPoint { get; set; } = new(IPAddress.Any, PcpCodec.ClientAnnouncePort);
+
     /// <summary>Creates every socket. Defaults to ordinary sockets.</summary>
     public SocketFactory SocketFactory { get; set; } = static (f, t, p) => new Socket(f, t, p);
 

@@ -15,11 +15,22 @@ public sealed partial class PortMappingLease : IAsyncDisposable
     private readonly ILogger _logger;
     private readonly CancellationTokenSource _closed = new();
     private readonly SemaphoreSlim _renewing = new(1, 1);
+    private readonly Func<PortMappingLease, ValueTask>? _onDispose;
+    private long _lastAnnouncementRenewal = long.MinValue; // timestamp; guarded by Interlocked
     private ITimer? _timer;
+    private int _announcementRenewals;
     private volatile IPEndPoint _external;
 
-    internal PortMappingLease(IMappingProtocolClient client, PortMapperOptions options, ILogger logger, ushort internalPort, IPEndPoint external, TimeSpan lifetime)
+    internal PortMappingLease(
+        IMappingProtocolClient client,
+        PortMapperOptions options,
+        ILogger logger,
+        ushort internalPort,
+        IPEndPoint external,
+        TimeSpan lifetime,
+        Func<PortMappingLease, ValueTask>? onDispose = null)
     {
+        _onDispose = onDispose;
         _client = client;
         _options = options;
         _logger = logger;
@@ -48,7 +59,13 @@ public sealed partial class PortMappingLease : IAsyncDisposable
     /// <summary>Number of successful renewals.</summary>
     public int Renewals { get; private set; }
 
-    /// <summary>Raised after a renewal changed the external endpoint.</summary>
+    /// <summary>Number of times a gateway announcement made the lease map again at once.</summary>
+    public int AnnouncementRenewals => Volatile.Read(ref _announcementRenewals);
+
+    /// <summary>
+    /// Raised after a renewal changed the external endpoint (for instance after the gateway restarted and
+    /// handed out another port): ICE should inject the new endpoint as a host candidate.
+    /// </summary>
     public event Action<IPEndPoint>? ExternalEndPointChanged;
 
     /// <summary>Renews now (also done automatically).</summary>
@@ -71,6 +88,33 @@ public sealed partial class PortMappingLease : IAsyncDisposable
         finally
         {
             _renewing.Release();
+        }
+    }
+
+    /// <summary>
+    /// An announcement from the gateway (already checked to come from it). When the protocol client says the
+    /// mapping is gone or moved, renew at once; announcements closer than a second apart (a spoofer on the LAN,
+    /// or the repeated NAT-PMP announcements of RFC 6886 §3.2.1) trigger one renewal only.
+    /// </summary>
+    internal void OnAnnouncement(GatewayAnnouncement announcement)
+    {
+        if (_closed.IsCancellationRequested || !_client.HandleAnnouncement(announcement))
+        {
+            return;
+        }
+
+        long now = _options.TimeProvider.GetTimestamp();
+        long last = Interlocked.Read(ref _lastAnnouncementRenewal);
+        if (last != long.MinValue && _options.TimeProvider.GetElapsedTime(last, now) < TimeSpan.FromSeconds(1))
+        {
+            return;
+        }
+
+        if (Interlocked.CompareExchange(ref _lastAnnouncementRenewal, now, last) == last)
+        {
+            Interlocked.Increment(ref _announcementRenewals);
+            LogAnnouncementRenewal(_logger, Protocol, announcement.Protocol);
+            Schedule(TimeSpan.Zero);
         }
     }
 
@@ -101,6 +145,11 @@ public sealed partial class PortMappingLease : IAsyncDisposable
         finally
         {
             await _client.DisposeAsync().ConfigureAwait(false);
+            if (_onDispose is not null)
+            {
+                await _onDispose(this).ConfigureAwait(false);
+            }
+
             _closed.Dispose();
         }
     }
@@ -137,6 +186,9 @@ public sealed partial class PortMappingLease : IAsyncDisposable
 
     [LoggerMessage(EventId = 721, Level = LogLevel.Warning, Message = "Port mapping ({Protocol}): renewal failed, retrying: {Error}")]
     private static partial void LogRenewFailed(ILogger logger, PortMappingProtocol protocol, string error);
+
+    [LoggerMessage(EventId = 723, Level = LogLevel.Information, Message = "Port mapping ({Protocol}): the gateway's {Announcement} announcement shows it lost the mapping; mapping again")]
+    private static partial void LogAnnouncementRenewal(ILogger logger, PortMappingProtocol protocol, PortMappingProtocol announcement);
 
     [LoggerMessage(EventId = 722, Level = LogLevel.Debug, Message = "Port mapping ({Protocol}): delete failed: {Error}")]
     private static partial void LogDeleteFailed(ILogger logger, PortMappingProtocol protocol, string error);

@@ -144,6 +144,9 @@ internal sealed partial class UpnpClient : IMappingProtocolClient
         throw new NatException(NatError.Refused, "UPnP-IGD: AddPortMapping kept failing.");
     }
 
+    /// <summary>UPnP has no announcement of its own, but a PCP ANNOUNCE from the same gateway means it restarted and lost every table.</summary>
+    public bool HandleAnnouncement(GatewayAnnouncement announcement) => announcement.Protocol == PortMappingProtocol.Pcp;
+
     public async Task DeleteUdpAsync(ushort internalPort, ushort externalPort, CancellationToken ct)
     {
         if (_controlUrl is null)

@@ -35,7 +35,7 @@ public sealed class PortMappingLabTests
 
             using (Socket server = lab.OpenUdpSocket(NetLabHosts.Server, new IPEndPoint(NetLabHosts.ServerAddress, 0)))
             {
-                Assert.True(await DeliversAsync(server, lease.ExternalEndPoint, proxy, cts.Token), $"{protocol}: nothing arrived through {lease.ExternalEndPoint}");
+                Assert.True(await LabDelivery.DeliversAsync(server, lease.ExternalEndPoint, proxy, cts.Token), $"{protocol}: nothing arrived through {lease.ExternalEndPoint}");
             }
 
             await lease.RenewAsync(cts.Token);
@@ -45,7 +45,7 @@ public sealed class PortMappingLabTests
             // A fresh remote (no conntrack entry) must no longer get through once the mapping is deleted.
             using (Socket stranger = lab.OpenUdpSocket(NetLabHosts.Server, new IPEndPoint(NetLabHosts.ServerAddress, 0)))
             {
-                Assert.False(await DeliversAsync(stranger, lease.ExternalEndPoint, proxy, cts.Token), $"{protocol}: mapping still forwards after delete");
+                Assert.False(await LabDelivery.DeliversAsync(stranger, lease.ExternalEndPoint, proxy, cts.Token), $"{protocol}: mapping still forwards after delete");
             }
         }
     }
@@ -65,26 +65,5 @@ public sealed class PortMappingLabTests
         await using PortMappingLease lease = await mapper.MapUdpAsync(42000, cts.Token);
         Assert.Equal(PortMappingProtocol.NatPmp, lease.Protocol);
         Assert.Equal(new IPEndPoint(NetLabHosts.NatBWan, 42000), lease.ExternalEndPoint);
-    }
-
-    private static async Task<bool> DeliversAsync(Socket from, IPEndPoint to, Socket receiver, CancellationToken ct)
-    {
-        byte[] buf = new byte[64];
-        for (int i = 0; i < 3; i++)
-        {
-            await from.SendToAsync("through-the-mapping"u8.ToArray(), to, ct);
-            using var once = CancellationTokenSource.CreateLinkedTokenSource(ct);
-            once.CancelAfter(TimeSpan.FromMilliseconds(400));
-            try
-            {
-                SocketReceiveFromResult r = await receiver.ReceiveFromAsync(buf, new IPEndPoint(IPAddress.Any, 0), once.Token);
-                return r.ReceivedBytes == 19;
-            }
-            catch (OperationCanceledException) when (!ct.IsCancellationRequested)
-            {
-            }
-        }
-
-        return false;
     }
 }

@@ -15,6 +15,7 @@ public sealed class ParserFuzzTests
         [
             Convert.FromHexString("008100000013feff007b01c8000004b0"),
             Convert.FromHexString("008000000013f24f498c369a"),
+            Convert.FromHexString("02800000000000000000373b000000000000000000000000"),
             Convert.FromHexString("0281000000001c2000029bed00000000000000000000000081700918f1d0fb2d9d4c0abc1100000004d204d200000000000000000000ffff87b4aff6"),
         ];
         int accepted = 0;
@@ -25,6 +26,7 @@ public sealed class ParserFuzzTests
             accepted += NatPmpCodec.TryReadMapResponse(input, true, out _) ? 1 : 0;
             accepted += PcpCodec.TryReadMapResponse(input, out _, out _) ? 1 : 0;
             accepted += PcpCodec.TryReadResponseHeader(input, out _) ? 1 : 0;
+            accepted += GatewayAnnouncement.TryRead(input, out _) ? 1 : 0;
             accepted += Ssdp.TryReadResponse(input, IPAddress.Loopback, out _, out _) ? 1 : 0;
         }
 
