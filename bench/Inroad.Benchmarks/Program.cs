@@ -1,11 +1,13 @@
 using BenchmarkDotNet.Running;
+using Inroad.Benchmarks.Broker;
 using Inroad.Benchmarks.EndToEnd;
 
 namespace Inroad.Benchmarks;
 
 /// <summary>
 /// Runs the benchmarks chosen with <c>--filter</c>; one folder per layer. <c>e2e [MiB]</c> instead runs the
-/// whole-path throughput bench (not a BenchmarkDotNet job: it moves real bytes through every role).
+/// whole-path throughput bench (not a BenchmarkDotNet job: it moves real bytes through every role);
+/// <c>broker-load [proxies] [clients] [seconds]</c> drives a real broker over HTTP/2 (see <see cref="BrokerLoadBench"/>).
 /// </summary>
 internal static class Program
 {
@@ -14,6 +16,16 @@ internal static class Program
         if (args.Length > 0 && args[0] == "e2e")
         {
             return await EndToEndBench.RunAsync(args[1..]).ConfigureAwait(false);
+        }
+
+        if (BrokerLoadBench.IsServeMode(args))
+        {
+            return await BrokerLoadBench.ServeAsync().ConfigureAwait(false);
+        }
+
+        if (args.Length > 0 && args[0] == "broker-load")
+        {
+            return await BrokerLoadBench.RunAsync(args[1..]).ConfigureAwait(false);
         }
 
         BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);

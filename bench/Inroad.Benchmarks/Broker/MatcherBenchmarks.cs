@@ -45,7 +45,7 @@ public class MatcherBenchmarks
         var offer = new OfferTicket(CompartmentKind.Common, [Ids[_next % Compartments]], NatTraversalClass.StrictlyLimited, 1, false, GeoKey.From("IR", 1), Key(int.MaxValue - (_next % 1_000_000)), _now + 10_000);
         _ = _matcher.Offer(offer, _now);
         _ = _matcher.Announce(NewAnnouncement(_next++, _now), _now);
-        ProxyMatch? match = offer.Task.Result;
+        ProxyMatch? match = offer.Result;
         return match is not null && _matcher.RemovePendingAnswer(match.ConnectionId);
     }
 

@@ -19,11 +19,11 @@ internal static class MatcherFixture
 
     private static int s_nextIp = 1;
 
-    /// <summary>The result of a task the matcher must already have completed.</summary>
-    public static T Done<T>(this Task<T> task)
+    /// <summary>The outcome of a ticket the matcher must already have completed.</summary>
+    public static ProxyMatch? Done(this MatchTicket ticket)
     {
-        Assert.True(task.IsCompleted, "the ticket should be complete");
-        return task.Result;
+        Assert.True(ticket.IsCompleted, "the ticket should be complete");
+        return ticket.Result;
     }
 
     public static Id32 IdOf(byte b)

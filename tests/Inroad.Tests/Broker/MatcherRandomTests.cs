@@ -68,9 +68,9 @@ public sealed class MatcherRandomTests
                     else
                     {
                         Assert.Equal(MatchOutcome.Matched, outcome);
-                        Assert.Same(expected, a.Task.Done()!.Offer);
+                        Assert.Same(expected, a.Done()!.Offer);
                         offers.Remove(expected);
-                        matches.Add(a.Task.Done()!);
+                        matches.Add(a.Done()!);
                         matched++;
                     }
 
@@ -101,9 +101,9 @@ public sealed class MatcherRandomTests
                     else
                     {
                         Assert.Equal(MatchOutcome.Matched, outcome);
-                        Assert.Same(expected, o.Task.Done()!.Announcement);
+                        Assert.Same(expected, o.Done()!.Announcement);
                         announcements.Remove(expected);
-                        matches.Add(o.Task.Done()!);
+                        matches.Add(o.Done()!);
                         matched++;
                     }
 
@@ -114,7 +114,7 @@ public sealed class MatcherRandomTests
                 {
                     AnnouncementTicket a = announcements[random.Next(announcements.Count)];
                     Assert.True(matcher.CancelAnnouncement(a));
-                    Assert.Null(a.Task.Done());
+                    Assert.Null(a.Done());
                     break;
                 }
 
@@ -179,27 +179,27 @@ public sealed class MatcherRandomTests
         foreach (AnnouncementTicket a in announcements.Where(a => a.DeadlineMs <= now).ToList())
         {
             matcher.CancelAnnouncement(a); // false when the matcher already popped it as expired
-            Assert.Null(a.Task.Done());
+            Assert.Null(a.Done());
         }
 
         foreach (OfferTicket o in offers.Where(o => o.DeadlineMs <= now).ToList())
         {
             matcher.CancelOffer(o);
-            Assert.Null(o.Task.Done());
+            Assert.Null(o.Done());
         }
     }
 
     private static void Sync(List<AnnouncementTicket> announcements, List<OfferTicket> offers, MatchSet matches)
     {
-        foreach (AnnouncementTicket a in announcements.Where(a => a.Task.IsCompleted).ToList())
+        foreach (AnnouncementTicket a in announcements.Where(a => a.IsCompleted).ToList())
         {
-            Assert.Null(a.Task.Done()); // a match would have been predicted and recorded by the step
+            Assert.Null(a.Done()); // a match would have been predicted and recorded by the step
             announcements.Remove(a);
         }
 
-        foreach (OfferTicket o in offers.Where(o => o.Task.IsCompleted).ToList())
+        foreach (OfferTicket o in offers.Where(o => o.IsCompleted).ToList())
         {
-            if (o.Task.Done() is { } m)
+            if (o.Done() is { } m)
             {
                 Assert.True(matches.Contains(m));
             }

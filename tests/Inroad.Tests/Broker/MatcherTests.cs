@@ -21,14 +21,14 @@ public sealed class MatcherTests
         Matcher matcher = NewMatcher();
         AnnouncementTicket announcement = Announcement(T0);
         Assert.Equal(MatchOutcome.Queued, matcher.Announce(announcement, T0));
-        Assert.False(announcement.Task.IsCompleted);
+        Assert.False(announcement.IsCompleted);
 
         OfferTicket offer = Offer(T0 + 10);
         Assert.Equal(MatchOutcome.Matched, matcher.Offer(offer, T0 + 10));
 
-        ProxyMatch? fromOffer = offer.Task.Done();
+        ProxyMatch? fromOffer = offer.Done();
         Assert.NotNull(fromOffer);
-        Assert.Same(fromOffer, announcement.Task.Done());
+        Assert.Same(fromOffer, announcement.Done());
         Assert.Same(announcement, fromOffer.Announcement);
         Assert.False(fromOffer.ConnectionId.IsZero);
         Assert.Equal(ProtocolVersions.V1, fromOffer.ProtocolVersion);
@@ -48,7 +48,7 @@ public sealed class MatcherTests
 
         AnnouncementTicket announcement = Announcement(T0 + 100);
         Assert.Equal(MatchOutcome.Matched, matcher.Announce(announcement, T0 + 100));
-        Assert.Same(offer.Task.Done(), announcement.Task.Done());
+        Assert.Same(offer.Done(), announcement.Done());
         Assert.Equal(0, matcher.OfferCount);
         Assert.Equal(0, matcher.AnnouncementCount);
     }
@@ -63,8 +63,8 @@ public sealed class MatcherTests
         matcher.Announce(second, T0 + 1);
 
         matcher.Offer(Offer(T0 + 2), T0 + 2);
-        Assert.True(first.Task.IsCompleted);
-        Assert.False(second.Task.IsCompleted);
+        Assert.True(first.IsCompleted);
+        Assert.False(second.IsCompleted);
     }
 
     [Fact]
@@ -77,8 +77,8 @@ public sealed class MatcherTests
         matcher.Offer(second, T0 + 1);
 
         matcher.Announce(Announcement(T0 + 2), T0 + 2);
-        Assert.NotNull(first.Task.Done());
-        Assert.False(second.Task.IsCompleted);
+        Assert.NotNull(first.Done());
+        Assert.False(second.IsCompleted);
     }
 
     [Fact]
@@ -90,12 +90,12 @@ public sealed class MatcherTests
 
         OfferTicket common = Offer(T0, [CommonA], CompartmentKind.Common);
         Assert.Equal(MatchOutcome.Queued, matcher.Offer(common, T0));
-        Assert.False(personal.Task.IsCompleted);
+        Assert.False(personal.IsCompleted);
 
         OfferTicket matching = Offer(T0, [CommonA], CompartmentKind.Personal);
         Assert.Equal(MatchOutcome.Matched, matcher.Offer(matching, T0));
-        Assert.True(matching.Task.Done()!.IsPersonal);
-        Assert.False(common.Task.IsCompleted);
+        Assert.True(matching.Done()!.IsPersonal);
+        Assert.False(common.IsCompleted);
     }
 
     [Fact]
@@ -106,11 +106,11 @@ public sealed class MatcherTests
         matcher.Announce(inB, T0);
 
         Assert.Equal(MatchOutcome.Queued, matcher.Offer(Offer(T0, [CommonA]), T0));
-        Assert.False(inB.Task.IsCompleted);
+        Assert.False(inB.IsCompleted);
 
         OfferTicket either = Offer(T0, [CommonA, CommonB]);
         Assert.Equal(MatchOutcome.Matched, matcher.Offer(either, T0));
-        Assert.Same(inB, either.Task.Done()!.Announcement);
+        Assert.Same(inB, either.Done()!.Announcement);
     }
 
     [Fact]
@@ -125,8 +125,8 @@ public sealed class MatcherTests
 
         AnnouncementTicket mine = Announcement(T0 + 1, compartment: PersonalA, kind: CompartmentKind.Personal);
         Assert.Equal(MatchOutcome.Matched, matcher.Announce(mine, T0 + 1));
-        Assert.Same(mine, offer.Task.Done()!.Announcement);
-        Assert.False(other.Task.IsCompleted);
+        Assert.Same(mine, offer.Done()!.Announcement);
+        Assert.False(other.IsCompleted);
     }
 
     [Fact]
@@ -140,8 +140,8 @@ public sealed class MatcherTests
 
         OfferTicket offer = Offer(T0 + 2, nat: NatTraversalClass.Unlimited);
         matcher.Offer(offer, T0 + 2);
-        Assert.Same(strict, offer.Task.Done()!.Announcement);
-        Assert.False(unlimited.Task.IsCompleted);
+        Assert.Same(strict, offer.Done()!.Announcement);
+        Assert.False(unlimited.IsCompleted);
     }
 
     [Fact]
@@ -157,7 +157,7 @@ public sealed class MatcherTests
 
         OfferTicket offer = Offer(T0 + 3, nat: NatTraversalClass.StrictlyLimited);
         matcher.Offer(offer, T0 + 3);
-        Assert.Same(unlimited, offer.Task.Done()!.Announcement);
+        Assert.Same(unlimited, offer.Done()!.Announcement);
     }
 
     [Fact]
@@ -173,7 +173,7 @@ public sealed class MatcherTests
 
         OfferTicket offer = Offer(T0 + 3, nat: NatTraversalClass.PartiallyLimited);
         matcher.Offer(offer, T0 + 3);
-        Assert.Same(partial, offer.Task.Done()!.Announcement); // both preferred: the older one
+        Assert.Same(partial, offer.Done()!.Announcement); // both preferred: the older one
     }
 
     [Fact]
@@ -185,7 +185,7 @@ public sealed class MatcherTests
 
         OfferTicket offer = Offer(T0 + 1, nat: NatTraversalClass.StrictlyLimited);
         Assert.Equal(MatchOutcome.Matched, matcher.Offer(offer, T0 + 1));
-        Assert.Same(strict, offer.Task.Done()!.Announcement);
+        Assert.Same(strict, offer.Done()!.Announcement);
     }
 
     [Fact]
@@ -200,8 +200,8 @@ public sealed class MatcherTests
         // Even a NAT-preferred normal proxy loses to a priority one.
         OfferTicket offer = Offer(T0 + 2, nat: NatTraversalClass.Unlimited);
         matcher.Offer(offer, T0 + 2);
-        Assert.Same(priority, offer.Task.Done()!.Announcement);
-        Assert.True(offer.Task.Done()!.IsPriority);
+        Assert.Same(priority, offer.Done()!.Announcement);
+        Assert.True(offer.Done()!.IsPriority);
     }
 
     [Fact]
@@ -220,12 +220,12 @@ public sealed class MatcherTests
 
         OfferTicket offer = Offer(T0 + 1, geo: ClientGeo);
         Assert.Equal(MatchOutcome.Queued, matcher.Offer(offer, T0 + 1));
-        Assert.False(sameNetwork.Task.IsCompleted);
+        Assert.False(sameNetwork.IsCompleted);
 
         // Same country, different ASN is fine.
         AnnouncementTicket otherAsn = Announcement(T0 + 2, geo: GeoKey.From("IR", 101));
         Assert.Equal(MatchOutcome.Matched, matcher.Announce(otherAsn, T0 + 2));
-        Assert.Same(otherAsn, offer.Task.Done()!.Announcement);
+        Assert.Same(otherAsn, offer.Done()!.Announcement);
     }
 
     [Fact]
@@ -254,7 +254,7 @@ public sealed class MatcherTests
 
         OfferTicket late = Offer(T0, timeoutMs: 999);
         Assert.Equal(MatchOutcome.NoMatch, matcher.Offer(late, T0));
-        Assert.False(announcement.Task.IsCompleted);
+        Assert.False(announcement.IsCompleted);
         Assert.Equal(0, matcher.OfferCount);
     }
 
@@ -267,7 +267,7 @@ public sealed class MatcherTests
 
         AnnouncementTicket announcement = Announcement(T0 + 4_500);
         Assert.Equal(MatchOutcome.Queued, matcher.Announce(announcement, T0 + 4_500));
-        Assert.Null(offer.Task.Done());
+        Assert.Null(offer.Done());
         Assert.Equal(0, matcher.OfferCount);
         Assert.Equal(1, matcher.AnnouncementCount);
     }
@@ -281,7 +281,7 @@ public sealed class MatcherTests
 
         OfferTicket offer = Offer(T0 + 1_000);
         Assert.Equal(MatchOutcome.Queued, matcher.Offer(offer, T0 + 1_000));
-        Assert.Null(expired.Task.Done());
+        Assert.Null(expired.Done());
         Assert.Equal(0, matcher.AnnouncementCount);
     }
 
@@ -293,7 +293,7 @@ public sealed class MatcherTests
         matcher.Announce(Announcement(T0, proxyId: proxyId), T0);
         OfferTicket offer = Offer(T0);
         matcher.Offer(offer, T0);
-        Id32 connectionId = offer.Task.Done()!.ConnectionId;
+        Id32 connectionId = offer.Done()!.ConnectionId;
 
         Assert.False(matcher.TryTakePendingAnswer(Id32.NewRandom(), connectionId, out _));
         Assert.False(matcher.TryTakePendingAnswer(proxyId, Id32.NewRandom(), out _));
@@ -310,7 +310,7 @@ public sealed class MatcherTests
         matcher.Announce(Announcement(T0, proxyId: proxyId), T0);
         OfferTicket offer = Offer(T0);
         matcher.Offer(offer, T0);
-        Id32 connectionId = offer.Task.Done()!.ConnectionId;
+        Id32 connectionId = offer.Done()!.ConnectionId;
 
         Assert.True(matcher.RemovePendingAnswer(connectionId));
         Assert.False(matcher.TryTakePendingAnswer(proxyId, connectionId, out _));
@@ -332,7 +332,7 @@ public sealed class MatcherTests
         Assert.Equal(MatchOutcome.Queued, matcher.Announce(Announcement(T0, ip: Ip("192.0.2.8")), T0));
 
         Assert.True(matcher.CancelAnnouncement(tickets[0]));
-        Assert.Null(tickets[0].Task.Done());
+        Assert.Null(tickets[0].Done());
         Assert.Equal(MatchOutcome.Queued, matcher.Announce(Announcement(T0, ip: ip), T0));
     }
 
@@ -372,7 +372,7 @@ public sealed class MatcherTests
         Assert.Equal(MatchOutcome.Limited, matcher.Offer(Offer(T0, ip: ip), T0)); // entries (and spends the 3rd token)
 
         Assert.True(matcher.CancelOffer(a));
-        Assert.Null(a.Task.Done());
+        Assert.Null(a.Done());
         Assert.Equal(MatchOutcome.Limited, matcher.Offer(Offer(T0, ip: ip), T0)); // rate: bucket empty
         Assert.Equal(MatchOutcome.Queued, matcher.Offer(Offer(T0 + 30_000, ip: ip), T0 + 30_000));
     }
@@ -426,8 +426,8 @@ public sealed class MatcherTests
 
         AnnouncementTicket v2 = Announcement(T0 + 2, version: ProtocolVersions.V2);
         Assert.Equal(MatchOutcome.Matched, matcher.Announce(v2, T0 + 2));
-        Assert.Equal(ProtocolVersions.V2, offer.Task.Done()!.ProtocolVersion);
-        Assert.False(v1.Task.IsCompleted);
+        Assert.Equal(ProtocolVersions.V2, offer.Done()!.ProtocolVersion);
+        Assert.False(v1.IsCompleted);
     }
 
     [Theory]
@@ -451,7 +451,7 @@ public sealed class MatcherTests
         matcher.Announce(announcement, T0);
         matcher.Offer(Offer(T0), T0);
         Assert.False(matcher.CancelAnnouncement(announcement));
-        Assert.NotNull(announcement.Task.Done());
+        Assert.NotNull(announcement.Done());
     }
 
     [Fact]
@@ -476,7 +476,7 @@ public sealed class MatcherTests
         matcher.Announce(sixth, T0 + 10);
         OfferTicket offer = Offer(T0 + 20);
         Assert.Equal(MatchOutcome.Queued, matcher.Offer(offer, T0 + 20));
-        Assert.False(sixth.Task.IsCompleted);
+        Assert.False(sixth.IsCompleted);
     }
 
     [Fact]

@@ -7,8 +7,12 @@ namespace Inroad.Broker.Matching;
 /// null when it expired or was cancelled. The hot fields the matcher probes live in its slab slot, not
 /// here, so a probe touches no extra cache line.
 /// </summary>
-internal sealed class AnnouncementTicket : TaskCompletionSource<ProxyMatch?>
+internal sealed class AnnouncementTicket : MatchTicket
 {
+    // The boxed key until the matcher queues the ticket, then the Compartment object: a queued entry keeps
+    // one reference instead of a 40-byte key the compartment already holds.
+    private object _compartment;
+
     /// <summary>Creates a ticket; <paramref name="payload"/> is the caller's (metrics, addresses).</summary>
     public AnnouncementTicket(
         Id32 proxyId,
@@ -20,10 +24,9 @@ internal sealed class AnnouncementTicket : TaskCompletionSource<ProxyMatch?>
         RateLimitKey ip,
         long deadlineMs,
         object? payload = null)
-        : base(TaskCreationOptions.RunContinuationsAsynchronously)
     {
         ProxyId = proxyId;
-        Compartment = compartment;
+        _compartment = compartment; // boxed until queued, then the queue's own compartment (which holds the key)
         IsPriority = isPriority && compartment.Kind == CompartmentKind.Common;
         NatClass = natClass;
         ProtocolVersion = (byte)Math.Clamp(protocolVersion, 0, 255);
@@ -37,7 +40,7 @@ internal sealed class AnnouncementTicket : TaskCompletionSource<ProxyMatch?>
     public Id32 ProxyId { get; }
 
     /// <summary>The one compartment this announcement is queued in.</summary>
-    public CompartmentKey Compartment { get; }
+    public CompartmentKey Compartment => _compartment is Matching.Compartment queued ? queued.Key : (CompartmentKey)_compartment;
 
     /// <summary>Queued in the priority-common queue (never for personal compartments).</summary>
     public bool IsPriority { get; }
@@ -62,4 +65,7 @@ internal sealed class AnnouncementTicket : TaskCompletionSource<ProxyMatch?>
 
     // Slab slot while queued, else -1. Guarded by the matcher's lock.
     internal int Slot { get; set; } = -1;
+
+    // Called by the matcher (under its lock) when the ticket enters a compartment's queue.
+    internal void QueuedIn(Compartment compartment) => _compartment = compartment;
 }

@@ -44,11 +44,10 @@ internal sealed class IpLimiter
             return false;
         }
 
+        Refill(ref state, nowMs);
         bool admitted = offer
-            ? TakeToken(ref state.OfferTokens, ref state.OfferStamp, _options.OfferRateQuantity, _offerRefillPerMs, nowMs)
-                && state.Offers < _options.OfferLimitEntryCount
-            : TakeToken(ref state.AnnounceTokens, ref state.AnnounceStamp, _options.AnnouncementRateQuantity, _announceRefillPerMs, nowMs)
-                && state.Announcements < _options.AnnouncementLimitEntryCount;
+            ? TakeToken(ref state.OfferTokens) && state.Offers < _options.OfferLimitEntryCount
+            : TakeToken(ref state.AnnounceTokens) && state.Announcements < _options.AnnouncementLimitEntryCount;
         if (admitted)
         {
             (offer ? ref state.Offers : ref state.Announcements)++;
@@ -75,8 +74,8 @@ internal sealed class IpLimiter
         {
             State s = pair.Value;
             if (s.Announcements == 0 && s.Offers == 0
-                && Refilled(s.AnnounceTokens, s.AnnounceStamp, _options.AnnouncementRateQuantity, _announceRefillPerMs, nowMs) >= _options.AnnouncementRateQuantity
-                && Refilled(s.OfferTokens, s.OfferStamp, _options.OfferRateQuantity, _offerRefillPerMs, nowMs) >= _options.OfferRateQuantity)
+                && Refilled(s.AnnounceTokens, s.Stamp, _options.AnnouncementRateQuantity, _announceRefillPerMs, nowMs) >= _options.AnnouncementRateQuantity
+                && Refilled(s.OfferTokens, s.Stamp, _options.OfferRateQuantity, _offerRefillPerMs, nowMs) >= _options.OfferRateQuantity)
             {
                 _ = _states.Remove(pair.Key);
                 removed++;
@@ -104,25 +103,33 @@ internal sealed class IpLimiter
         state = ref CollectionsMarshal.GetValueRefOrAddDefault(_states, key, out _);
         state.AnnounceTokens = _options.AnnouncementRateQuantity;
         state.OfferTokens = _options.OfferRateQuantity;
-        state.AnnounceStamp = nowMs;
-        state.OfferStamp = nowMs;
+        state.Stamp = nowMs;
         return ref state;
     }
 
     private static double Refilled(float tokens, long stamp, int quantity, double perMs, long nowMs) =>
         Math.Min(quantity, tokens + (Math.Max(0, nowMs - stamp) * perMs));
 
-    private static bool TakeToken(ref float tokens, ref long stamp, int quantity, double perMs, long nowMs)
+    // Both buckets share one time stamp: each is refilled up to now whenever either is used (the same tokens
+    // as refilling each on its own use, in one stamp instead of two).
+    private void Refill(ref State state, long nowMs)
     {
-        double available = Refilled(tokens, stamp, quantity, perMs, nowMs);
-        stamp = Math.Max(stamp, nowMs);
-        if (available < 1)
+        if (nowMs > state.Stamp)
         {
-            tokens = (float)available;
+            state.AnnounceTokens = (float)Refilled(state.AnnounceTokens, state.Stamp, _options.AnnouncementRateQuantity, _announceRefillPerMs, nowMs);
+            state.OfferTokens = (float)Refilled(state.OfferTokens, state.Stamp, _options.OfferRateQuantity, _offerRefillPerMs, nowMs);
+            state.Stamp = nowMs;
+        }
+    }
+
+    private static bool TakeToken(ref float tokens)
+    {
+        if (tokens < 1)
+        {
             return false;
         }
 
-        tokens = (float)(available - 1);
+        tokens--;
         return true;
     }
 
@@ -132,7 +139,6 @@ internal sealed class IpLimiter
         public int Offers;
         public float AnnounceTokens;
         public float OfferTokens;
-        public long AnnounceStamp;
-        public long OfferStamp;
+        public long Stamp;
     }
 }

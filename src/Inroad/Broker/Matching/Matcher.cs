@@ -112,7 +112,7 @@ internal sealed class Matcher
         ArgumentNullException.ThrowIfNull(ticket);
         lock (_lock)
         {
-            if (ticket.Slot >= 0 || ticket.Task.IsCompleted)
+            if (ticket.Slot >= 0 || ticket.IsCompleted)
             {
                 throw new InvalidOperationException("An announcement ticket is used once.");
             }
@@ -127,7 +127,8 @@ internal sealed class Matcher
                 return MatchOutcome.Limited;
             }
 
-            _compartments.TryGetValue(ticket.Compartment, out Compartment? compartment);
+            CompartmentKey key = ticket.Compartment;
+            _compartments.TryGetValue(key, out Compartment? compartment);
             if (compartment?.Offers is { Count: > 0 } && TryMatchWaitingOffer(compartment, ticket, nowMs))
             {
                 _limiter.ReleaseAnnouncement(ticket.Ip);
@@ -137,8 +138,8 @@ internal sealed class Matcher
 
             if (compartment is null)
             {
-                compartment = new Compartment(ticket.Compartment);
-                _compartments.Add(ticket.Compartment, compartment);
+                compartment = new Compartment(key);
+                _compartments.Add(key, compartment);
             }
 
             Enqueue(compartment, ticket);
@@ -156,7 +157,7 @@ internal sealed class Matcher
         ArgumentNullException.ThrowIfNull(offer);
         lock (_lock)
         {
-            if (offer.Waiting || offer.Task.IsCompleted)
+            if (offer.Waiting || offer.IsCompleted)
             {
                 throw new InvalidOperationException("An offer ticket is used once.");
             }
@@ -516,6 +517,7 @@ internal sealed class Matcher
         compartment.Tails[queue] = index;
         compartment.AnnouncementCount++;
         ticket.Slot = index;
+        ticket.QueuedIn(compartment);
         _announcementCount++;
     }
 

@@ -6,7 +6,7 @@ namespace Inroad.Broker.Matching;
 /// One client offer. Completes with the <see cref="ProxyMatch"/> or null (no match: expired, dropped
 /// for lack of time, or cancelled).
 /// </summary>
-internal sealed class OfferTicket : TaskCompletionSource<ProxyMatch?>
+internal sealed class OfferTicket : MatchTicket
 {
     /// <summary>Creates a ticket; <paramref name="compartmentIds"/> are all of one <paramref name="kind"/>.</summary>
     public OfferTicket(
@@ -19,7 +19,6 @@ internal sealed class OfferTicket : TaskCompletionSource<ProxyMatch?>
         RateLimitKey ip,
         long deadlineMs,
         object? payload = null)
-        : base(TaskCreationOptions.RunContinuationsAsynchronously)
     {
         ArgumentNullException.ThrowIfNull(compartmentIds);
         Kind = kind;

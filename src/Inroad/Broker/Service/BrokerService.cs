@@ -127,7 +127,7 @@ internal sealed class BrokerService
                 throw new BrokerException("shedding load");
         }
 
-        ProxyMatch? match = await WaitAsync(ticket.Task, _options.ProxyAnnounceTimeout, () => _matcher.CancelAnnouncement(ticket), cancellationToken).ConfigureAwait(false);
+        ProxyMatch? match = await WaitAsync(ticket, _options.ProxyAnnounceTimeout, () => _matcher.CancelAnnouncement(ticket), cancellationToken).ConfigureAwait(false);
         if (match is null)
         {
             return new ProxyAnnounceResponse { NoMatch = true };
@@ -196,7 +196,7 @@ internal sealed class BrokerService
         }
 
         long started = NowMs;
-        ProxyMatch? match = await WaitAsync(ticket.Task, timeout, () => _matcher.CancelOffer(ticket), cancellationToken).ConfigureAwait(false);
+        ProxyMatch? match = await WaitAsync(ticket, timeout, () => _matcher.CancelOffer(ticket), cancellationToken).ConfigureAwait(false);
         if (match is null)
         {
             return new ClientOfferResponse { NoMatch = true };
@@ -291,26 +291,22 @@ internal sealed class BrokerService
     private async Task<ClientRelayedPacketResponse> RelayAsync(ClientRelayedPacketRequest request, CancellationToken cancellationToken) =>
         new() { PacketToServer = await _reports.ContinueAsync(request.ConnectionId, request.PacketFromServer, cancellationToken).ConfigureAwait(false) };
 
-    // Waits for a ticket; on timeout or cancellation withdraws it, and if the withdrawal lost the race to a match, returns the match.
-    private async Task<ProxyMatch?> WaitAsync(Task<ProxyMatch?> task, TimeSpan timeout, Func<bool> withdraw, CancellationToken cancellationToken)
+    // Waits for a ticket; on timeout or cancellation withdraws it (which completes it with null unless a match
+    // won the race, in which case the match is returned). Cancellation without a match throws.
+    private async Task<ProxyMatch?> WaitAsync(MatchTicket ticket, TimeSpan timeout, Func<bool> withdraw, CancellationToken cancellationToken)
     {
-        try
+        ProxyMatch? match;
+        using (ITimer timer = _time.CreateTimer(static w => ((Func<bool>)w!)(), withdraw, timeout, Timeout.InfiniteTimeSpan))
+        using (CancellationTokenRegistration registration = cancellationToken.UnsafeRegister(static w => ((Func<bool>)w!)(), withdraw))
         {
-            return await task.WaitAsync(timeout, _time, cancellationToken).ConfigureAwait(false);
+            match = await ticket.WaitAsync().ConfigureAwait(false);
         }
-        catch (Exception e) when (e is TimeoutException or OperationCanceledException)
+
+        if (match is null)
         {
-            if (withdraw() || !task.IsCompletedSuccessfully)
-            {
-                if (e is OperationCanceledException)
-                {
-                    throw;
-                }
-
-                return null;
-            }
-
-            return await task.ConfigureAwait(false);
+            cancellationToken.ThrowIfCancellationRequested();
         }
+
+        return match;
     }
 }
