@@ -40,8 +40,10 @@ public sealed class SctpAllocationTests
             Iteration(); // warm pools and dictionaries
         }
 
-        double bytes = AllocationGuard.BytesPerIteration(Iteration, 2000);
-        Assert.True(bytes < 8, $"{bytes} bytes per message");
-        Assert.Equal(2201L * messageSize, pair.HandlerB.BytesReceived);
+        // Any object allocated per message costs at least 24 bytes; the bound sits below that, while the many
+        // iterations dilute the rare refill of a pooled buffer after the shared ArrayPool trims under GC pressure.
+        double bytes = AllocationGuard.BytesPerIteration(Iteration, 10_000);
+        Assert.True(bytes < 16, $"{bytes} bytes per message");
+        Assert.Equal(10_201L * messageSize, pair.HandlerB.BytesReceived);
     }
 }
