@@ -5,6 +5,7 @@ using Inroad.Client.Dial;
 using Inroad.Client.LocalProxy;
 using Inroad.Client.Tunnel;
 using Inroad.Protocol;
+using Inroad.Tunnel;
 
 namespace Inroad.Demo;
 
@@ -37,39 +38,44 @@ internal sealed class DemoClient : IAsyncDisposable
             LoggerFactory = network.LoggerFactory,
         });
         var destination = new InproxyDestination(network.SignedServerEntry, network.Destination);
-        TunnelKeeper keeper = TunnelKeeper.Start(new TunnelKeeperOptions
+
+        // The ports first: a failure to listen then leaves nothing running but the broker client.
+        TunnelKeeper? keeper = null;
+        LocalProxyServer proxy;
+        try
+        {
+            proxy = StartLocalProxy(
+                (target, ct) => keeper is { } k ? k.OpenStreamAsync(target, ct) : ValueTask.FromException<Stream>(new TunnelStreamException(MuxResetReason.Unreachable)),
+                socksPort,
+                httpPort);
+        }
+        catch
+        {
+            brokers.Dispose();
+            throw;
+        }
+
+        keeper = TunnelKeeper.Start(new TunnelKeeperOptions
         {
             Dial = async ct => await dialer.DialAsync(destination, ct).ConfigureAwait(false),
             Server = ServerIdentity.FromSignedEntry(network.SignedServerEntry),
             LoggerFactory = network.LoggerFactory,
         });
-        LocalProxyServer proxy;
-        try
-        {
-            proxy = StartLocalProxy(keeper, socksPort, httpPort);
-        }
-        catch
-        {
-            keeper.DisposeAsync().AsTask().GetAwaiter().GetResult();
-            brokers.Dispose();
-            throw;
-        }
-
         return new DemoClient(brokers, keeper, proxy);
     }
 
     // Preferred ports when free, else any free port: the demo prints whichever it got.
-    private static LocalProxyServer StartLocalProxy(TunnelKeeper keeper, int socksPort, int httpPort)
+    private static LocalProxyServer StartLocalProxy(TunnelStreamOpener open, int socksPort, int httpPort)
     {
         try
         {
             return LocalProxyServer.Start(
                 new LocalProxyOptions { SocksEndPoint = new IPEndPoint(IPAddress.Loopback, socksPort), HttpEndPoint = new IPEndPoint(IPAddress.Loopback, httpPort) },
-                keeper.OpenStreamAsync);
+                open);
         }
         catch (SocketException e) when (e.SocketErrorCode == SocketError.AddressAlreadyInUse && (socksPort != 0 || httpPort != 0))
         {
-            return LocalProxyServer.Start(new LocalProxyOptions(), keeper.OpenStreamAsync);
+            return LocalProxyServer.Start(new LocalProxyOptions(), open);
         }
     }
 
