@@ -149,6 +149,12 @@ public sealed class InproxyTunnelServerTests
         await using var fixture = new Fixture(TargetPolicy.AllowAll);
         ClientTunnelException e = await Assert.ThrowsAsync<ClientTunnelException>(() => fixture.ConnectAsync(first, ct));
         Assert.Contains("refused", e.Message, StringComparison.Ordinal);
+        // The client hears Refused a moment before the server has counted it.
+        while (fixture.Server.RefusedTunnels == 0)
+        {
+            await Task.Delay(10, ct);
+        }
+
         Assert.Equal(0, fixture.Server.AcceptedTunnels);
         Assert.Equal(1, fixture.Server.RefusedTunnels);
         Assert.True(fixture.Relay.Seen.Count <= BrokerReportRelay.MaxRelayRoundTrips + 1, $"{fixture.Relay.Seen.Count} relay rounds");
