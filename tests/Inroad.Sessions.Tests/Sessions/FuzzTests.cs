@@ -7,8 +7,10 @@ namespace Inroad.Sessions.Tests.Sessions;
 /// <summary>
 /// Throws random, mutated and "insider" packets (valid obfuscation, forged contents: what a relaying client that
 /// knows the obfuscation secret can send) at a responder. Nothing may escape as an exception, no established
-/// session may die, the handler may never run, and the responder's state must stay bounded.
+/// session may die, the handler may never run, and the responder's state must stay bounded. Runs alone: its
+/// memory bound reads the whole process's heap, which tests running beside it would grow.
 /// </summary>
+[Collection(nameof(FuzzTests))]
 public sealed class FuzzTests
 {
     [Fact]
@@ -189,3 +191,7 @@ internal sealed class RecordingRoundTripper(IRoundTripper inner) : IRoundTripper
         return inner.RoundTripAsync(packet, delay, timeout, cancellationToken);
     }
 }
+
+/// <summary>Keeps <see cref="FuzzTests"/> out of parallel runs.</summary>
+[CollectionDefinition(nameof(FuzzTests), DisableParallelization = true)]
+public sealed class FuzzTestsCollection;

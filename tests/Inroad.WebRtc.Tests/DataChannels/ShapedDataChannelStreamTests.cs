@@ -222,8 +222,11 @@ public sealed class ShapedDataChannelStreamTests
         Assert.InRange(sa.PaddedMessagesSent, 2, 10);
         Assert.Equal(sa.PaddedMessagesSent, sb.PaddedMessagesReceived);
         Assert.Equal(sb.PaddedMessagesSent, sa.PaddedMessagesReceived);
-        Assert.Equal(sa.DecoyMessagesSent, sb.DecoyMessagesReceived);
-        Assert.Equal(sb.DecoyMessagesSent, sa.DecoyMessagesReceived);
+
+        // Decoys answer reads, so the last ones may still be in flight when the data is complete: the receiver
+        // never counts more than were sent (exact decoy accounting has its own test).
+        Assert.InRange(sb.DecoyMessagesReceived, 0, sa.DecoyMessagesSent);
+        Assert.InRange(sa.DecoyMessagesReceived, 0, sb.DecoyMessagesSent);
     }
 
     [Fact]
