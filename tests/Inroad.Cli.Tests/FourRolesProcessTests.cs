@@ -98,6 +98,8 @@ public sealed partial class FourRolesProcessTests : IDisposable
             ["keyFile"] = "proxy.key",
             ["maxCommonClients"] = 2,
             ["includeLoopback"] = true,
+            ["portMapping"] = new JsonObject { ["enabled"] = false }, // loopback only: no gateway, no STUN server
+            ["natDiscovery"] = new JsonObject { ["enabled"] = false },
         });
         string clientConfig = Write("client.json", new JsonObject
         {
@@ -107,6 +109,8 @@ public sealed partial class FourRolesProcessTests : IDisposable
             ["socksListen"] = "127.0.0.1:0",
             ["httpListen"] = "127.0.0.1:0",
             ["includeLoopback"] = true,
+            ["portMapping"] = new JsonObject { ["enabled"] = false }, // loopback only: no gateway, no STUN server
+            ["natDiscovery"] = new JsonObject { ["enabled"] = false },
         });
 
         await using CliProcess proxy = CliProcess.Start("proxy", "--config", proxyConfig);

@@ -20,6 +20,7 @@ public sealed partial class ProxyCommandTests : IDisposable
     private string Config(string extra = "")
     {
         // A broker address where nothing listens: the proxy starts, retries quietly, and stops on cancel.
+        // No port mapping or NAT discovery: tests talk to no gateway and no STUN server outside loopback.
         using var closed = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
         closed.Bind(new IPEndPoint(IPAddress.Loopback, 0));
         int port = ((IPEndPoint)closed.LocalEndPoint!).Port;
@@ -28,7 +29,7 @@ public sealed partial class ProxyCommandTests : IDisposable
         File.WriteAllText(path, $$"""
             { "brokers": [ { "endpoint": "http://127.0.0.1:{{port}}/inroad-broker", "publicKey": "{{broker.PublicKey}}",
                              "obfuscationSecret": "{{ObfuscationSecret.Generate().Export()}}" } ],
-              "keyFile": "proxy.key" {{extra}} }
+              "keyFile": "proxy.key", "portMapping": { "enabled": false }, "natDiscovery": { "enabled": false } {{extra}} }
             """);
         return path;
     }

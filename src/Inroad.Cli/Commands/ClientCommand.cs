@@ -42,6 +42,7 @@ internal static class ClientCommand
                     throw new FormatException("give commonCompartmentIds or a personal pairing string");
                 }
 
+                Inroad.Network.HostNatConfig.Validate(settings.PortMapping, settings.NatDiscovery);
                 local = new LocalProxyOptions
                 {
                     SocksEndPoint = ClientConfig.ParseListen(settings.SocksListen, "socksListen"),
@@ -56,9 +57,13 @@ internal static class ClientCommand
 
             using ILoggerFactory logging = CliLogging.Create();
             using var brokers = new BrokerClient(new BrokerClientOptions { Brokers = brokerSpecs, LoggerFactory = logging });
+            Inroad.Network.HostNat nat = settings.CreateHostNat(logging);
+            await using System.Runtime.CompilerServices.ConfiguredAsyncDisposable natLifetime = nat.ConfigureAwait(false);
+            nat.Start(); // background discovery; the first dial does not wait for it
             var dialer = new InproxyDialer(new InproxyDialerOptions
             {
                 Brokers = brokers,
+                Nat = nat,
                 WebRtc = new Inroad.WebRtc.PeerConnection.RtcPeerOptions { IncludeLoopback = settings.IncludeLoopback },
                 CommonCompartmentIds = common,
                 PersonalCompartmentId = personal,

@@ -2,6 +2,7 @@ using System.CommandLine;
 using Inroad.Brokers;
 using Inroad.Proxy;
 using Inroad.Sessions.Keys;
+using Microsoft.Extensions.Logging;
 
 namespace Inroad.Cli.Commands;
 
@@ -35,10 +36,13 @@ internal static class ProxyCommand
 
             using (key)
             {
+                using ILoggerFactory logging = CliLogging.Create();
                 using var brokers = new BrokerClient(settings.ToBrokerClientOptions(key));
+                Inroad.Network.HostNat nat = settings.CreateHostNat(logging);
+                await using System.Runtime.CompilerServices.ConfiguredAsyncDisposable natLifetime = nat.ConfigureAwait(false);
 
-                // One loop per kind of slot (common, personal), both under this proxy ID.
-                InproxyProxy[] loops = [.. settings.ToProxyOptions(brokers).Select(o => new InproxyProxy(o))];
+                // One loop per kind of slot (common, personal), both under this proxy ID and one host NAT state.
+                InproxyProxy[] loops = [.. settings.ToProxyOptions(brokers, logging, nat).Select(o => new InproxyProxy(o))];
                 await output.WriteLineAsync($"proxy ID {brokers.Id}{(created ? " (new key written to " + settings.KeyFile + ")" : "")}").ConfigureAwait(false);
                 await output.WriteLineAsync($"serving {settings.CommonSlots} common and {settings.PersonalSlots} personal clients").ConfigureAwait(false);
                 (int Connecting, int Connected) shown = (-1, -1);

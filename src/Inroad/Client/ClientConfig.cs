@@ -34,6 +34,27 @@ internal sealed class ClientConfig
     /// <summary>Offer loopback ICE candidates (every role on one machine, for tests). Defaults to false.</summary>
     public bool IncludeLoopback { get; set; }
 
+    /// <summary>Port mapping of each dial's WebRTC port at the gateway. Absent: on, default gateway.</summary>
+    public Network.PortMappingConfig? PortMapping { get; set; }
+
+    /// <summary>Background NAT type discovery for the offers. Absent: on, with the embedded STUN servers.</summary>
+    public Network.NatDiscoveryConfig? NatDiscovery { get; set; }
+
+    /// <summary>The host NAT state this file asks for (port mapping, discovery; either may be off). The caller owns it.</summary>
+    public Network.HostNat CreateHostNat(Microsoft.Extensions.Logging.ILoggerFactory? loggerFactory = null)
+    {
+        try
+        {
+            Network.HostNatConfig.Validate(PortMapping, NatDiscovery);
+        }
+        catch (InvalidDataException e)
+        {
+            throw new FormatException(e.Message, e);
+        }
+
+        return new Network.HostNat(Network.HostNatConfig.ToOptions(PortMapping, NatDiscovery, Config.EmbeddedConfig.Default.NatDiscoveryStunServers, loggerFactory));
+    }
+
     public static ClientConfig Load(string path)
     {
         using FileStream stream = File.OpenRead(path);

@@ -1,6 +1,7 @@
 using Inroad.Protocol;
 using System.Net;
 using System.Net.Sockets;
+using Inroad.Network;
 using Inroad.Protocol.Messages;
 using Inroad.WebRtc.Dtls;
 using Inroad.WebRtc.DataChannels;
@@ -20,6 +21,7 @@ internal sealed partial class InproxyProxy
         RtcPeerConnection? peer = null;
         Stream? channel = null;
         Stream? destination = null;
+        MappedUdpPort? mapped = null;
         string id = ShortId(client.ConnectionId);
         try
         {
@@ -29,13 +31,26 @@ internal sealed partial class InproxyProxy
             string? fingerprint = null;
             if (error is null)
             {
-                RtcPeerOptions webRtc = PeerOptionsFor(match.ClientRootObfuscationSecret);
-                fingerprint = DtlsShapePlan.Derive(webRtc.ShapeSeed, SignalingRole.Answerer, webRtc.ProfileChoice).Kind.ToString();
                 using var answerTimeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
                 answerTimeout.CancelAfter(_options.AnswerTimeout);
                 try
                 {
-                    (peer, answer) = await RtcPeerConnection.CreateAnswerAsync(webRtc, match.ClientOfferSdp!, answerTimeout.Token).ConfigureAwait(false);
+                    // A port mapped for this client (bounded, never fatal) makes us reachable through any NAT of the client's.
+                    mapped = _options.Nat is { } nat ? await nat.TryMapUdpPortAsync(answerTimeout.Token).ConfigureAwait(false) : null;
+                    RtcPeerOptions webRtc = PeerOptionsFor(match.ClientRootObfuscationSecret, mapped);
+                    fingerprint = DtlsShapePlan.Derive(webRtc.ShapeSeed, SignalingRole.Answerer, webRtc.ProfileChoice).Kind.ToString();
+                    try
+                    {
+                        (peer, answer) = await RtcPeerConnection.CreateAnswerAsync(webRtc, match.ClientOfferSdp!, answerTimeout.Token).ConfigureAwait(false);
+                    }
+                    catch (Exception e) when (mapped is not null && e is not OperationCanceledException)
+                    {
+                        // The mapped port was taken between choosing and binding it (or the mapping broke the answer): answer without it.
+                        ProxyLog.MappedAnswerFailed(_logger, id, e.Message);
+                        await mapped.DisposeAsync().ConfigureAwait(false);
+                        mapped = null;
+                        (peer, answer) = await RtcPeerConnection.CreateAnswerAsync(PeerOptionsFor(match.ClientRootObfuscationSecret, null), match.ClientOfferSdp!, answerTimeout.Token).ConfigureAwait(false);
+                    }
                 }
                 catch (Exception e) when (!cancellationToken.IsCancellationRequested)
                 {
@@ -121,6 +136,10 @@ internal sealed partial class InproxyProxy
             }
 
             await CloseAsync(channel).ConfigureAwait(false);
+            if (mapped is not null)
+            {
+                await mapped.DisposeAsync().ConfigureAwait(false); // the lease lives exactly as long as this client
+            }
         }
     }
 
@@ -182,10 +201,16 @@ internal sealed partial class InproxyProxy
         return Uri.CheckHostName(host) == UriHostNameType.Dns ? new DnsEndPoint(host, port) : null;
     }
 
-    private RtcPeerOptions PeerOptionsFor(ReadOnlyMemory<byte> rootSecret)
+    private RtcPeerOptions PeerOptionsFor(ReadOnlyMemory<byte> rootSecret, MappedUdpPort? mapped)
     {
         RtcPeerOptions options = _options.WebRtc.ForConnection(rootSecret.Span);
         options.ConnectTimeout = _options.ReadyTimeout;
+        if (mapped is not null)
+        {
+            options.Port = mapped.LocalPort;
+            options.InjectedCandidates = [.. options.InjectedCandidates, mapped.ExternalEndPoint];
+        }
+
         return options;
     }
 

@@ -107,6 +107,7 @@ internal sealed partial class InproxyProxy : IAsyncDisposable
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, _disposed.Token);
         var workers = new List<Task>();
         Task ticker = TickAsync(stop.Token);
+        _options.Nat?.Start(); // background: the first announcements report what is known by then
         ProxyLog.Started(_logger, _brokers.Id.ToString(), _kind, _limits.Max(_kind));
         try
         {
@@ -354,7 +355,7 @@ internal sealed partial class InproxyProxy : IAsyncDisposable
         }
     }
 
-    private ProxyAnnounceRequest NewAnnouncement(bool precheck)
+    internal ProxyAnnounceRequest NewAnnouncement(bool precheck)
     {
         ProxyActivity now = Snapshot();
         return new ProxyAnnounceRequest
@@ -364,8 +365,8 @@ internal sealed partial class InproxyProxy : IAsyncDisposable
             Metrics = new PeerMetrics
             {
                 ProtocolVersion = ProtocolVersions.V1, // data channels only: no media streams
-                NatType = _options.NatType,
-                PortMappingTypes = _options.PortMappingTypes,
+                NatType = _options.Nat?.NatType ?? _options.NatType,
+                PortMappingTypes = _options.Nat?.PortMappingTypes ?? _options.PortMappingTypes,
                 MaxCommonClients = _limits.Max(ProxyClientKind.Common),
                 MaxPersonalClients = _limits.Max(ProxyClientKind.Personal),
                 ConnectingClients = now.Connecting,

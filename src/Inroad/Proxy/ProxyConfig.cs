@@ -51,6 +51,12 @@ internal sealed class ProxyConfig
     /// <summary>Offer loopback ICE candidates (single-machine demos and tests only).</summary>
     public bool IncludeLoopback { get; set; }
 
+    /// <summary>Port mapping of each client's WebRTC port at the gateway (UPnP-IGD, NAT-PMP, PCP). Absent: on, default gateway.</summary>
+    public Network.PortMappingConfig? PortMapping { get; set; }
+
+    /// <summary>Background NAT type discovery for the announcements. Absent: on, with the embedded STUN servers.</summary>
+    public Network.NatDiscoveryConfig? NatDiscovery { get; set; }
+
     /// <summary>Reads and checks a configuration file; throws <see cref="InvalidDataException"/> naming the bad field.</summary>
     public static ProxyConfig Load(string path)
     {
@@ -118,6 +124,8 @@ internal sealed class ProxyConfig
         {
             throw new InvalidDataException("inactivityTimeoutSeconds: must be positive");
         }
+
+        Network.HostNatConfig.Validate(PortMapping, NatDiscovery);
     }
 
     /// <summary>
@@ -163,25 +171,30 @@ internal sealed class ProxyConfig
     /// Options of one announcing loop per kind of slot configured (common, then personal), all over <paramref name="brokers"/>
     /// (shared, not owned), so both kinds run under the same proxy ID.
     /// </summary>
-    public IReadOnlyList<ProxyOptions> ToProxyOptions(BrokerClient brokers, ILoggerFactory? loggerFactory = null)
+    public IReadOnlyList<ProxyOptions> ToProxyOptions(BrokerClient brokers, ILoggerFactory? loggerFactory = null, Network.HostNat? nat = null)
     {
         Protocol.Id32? personal = PairingString.TryDecode(PersonalPairing, out Protocol.Id32 id) ? id : null;
         var loops = new List<ProxyOptions>();
         if (CommonSlots > 0)
         {
-            loops.Add(Options(brokers, null, CommonSlots, 0, loggerFactory));
+            loops.Add(Options(brokers, null, CommonSlots, 0, loggerFactory, nat));
         }
 
         if (personal is not null && PersonalSlots > 0)
         {
-            loops.Add(Options(brokers, personal, 0, PersonalSlots, loggerFactory));
+            loops.Add(Options(brokers, personal, 0, PersonalSlots, loggerFactory, nat));
         }
 
         return loops;
     }
 
-    private ProxyOptions Options(BrokerClient brokers, Protocol.Id32? personal, int common, int personalSlots, ILoggerFactory? loggerFactory) => new()
+    /// <summary>The host NAT state this file asks for (port mapping, discovery; either may be off). The caller owns it.</summary>
+    public Network.HostNat CreateHostNat(ILoggerFactory? loggerFactory = null) =>
+        new(Network.HostNatConfig.ToOptions(PortMapping, NatDiscovery, Config.EmbeddedConfig.Default.NatDiscoveryStunServers, loggerFactory));
+
+    private ProxyOptions Options(BrokerClient brokers, Protocol.Id32? personal, int common, int personalSlots, ILoggerFactory? loggerFactory, Network.HostNat? nat) => new()
     {
+        Nat = nat,
         Brokers = brokers,
         MaxCommonClients = common,
         MaxPersonalClients = personalSlots,

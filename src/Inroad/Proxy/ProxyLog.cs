@@ -37,4 +37,7 @@ internal static partial class ProxyLog
 
     [LoggerMessage(EventId = 11, Level = LogLevel.Error, Message = "An announcement worker failed unexpectedly")]
     public static partial void WorkerFailed(ILogger logger, Exception exception);
+
+    [LoggerMessage(EventId = 12, Level = LogLevel.Debug, Message = "Client {ConnectionId}: answer on the mapped port failed, answering without it: {Reason}")]
+    public static partial void MappedAnswerFailed(ILogger logger, string connectionId, string reason);
 }

@@ -63,11 +63,19 @@ internal sealed class ProxyOptions
     /// </summary>
     public RtcPeerOptions WebRtc { get; set; } = new();
 
-    /// <summary>Our NAT type as discovered (reported in announcements for matching). Defaults to unknown.</summary>
+    /// <summary>Our NAT type as discovered (reported in announcements for matching) when there is no <see cref="Nat"/>. Defaults to unknown.</summary>
     public NatType NatType { get; set; }
 
-    /// <summary>Port mapping types available (reported in announcements). Defaults to none.</summary>
+    /// <summary>Port mapping types available (reported in announcements) when there is no <see cref="Nat"/>. Defaults to none.</summary>
     public IReadOnlyList<int> PortMappingTypes { get; set; } = [];
+
+    /// <summary>
+    /// The host's NAT state (shared by every loop of one proxy; not owned, started by <see cref="InproxyProxy.RunAsync"/>):
+    /// announcements report its discovered NAT type and port-mapping types, and each client's peer connection is bound
+    /// to a port mapped at the gateway, advertised as a host candidate. Null maps nothing and reports
+    /// <see cref="NatType"/> and <see cref="PortMappingTypes"/>. Defaults to null.
+    /// </summary>
+    public Network.HostNat? Nat { get; set; }
 
     /// <summary>Clock. Defaults to the system clock.</summary>
     public TimeProvider TimeProvider { get; set; } = TimeProvider.System;

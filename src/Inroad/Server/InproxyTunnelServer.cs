@@ -210,6 +210,7 @@ internal sealed partial class InproxyTunnelServer : IAsyncDisposable
             ClientAsn = client.Asn,
             ClientNatType = r.ClientNatType.ToString(),
             ProxyNatType = r.ProxyMetrics?.NatType.ToString() ?? "",
+            ProxyPortMapping = PortMappingNames(r.ProxyMetrics?.PortMappingTypes),
             ProxyDtlsFingerprint = r.ProxyDtlsFingerprint ?? "",
             MatchedPersonalCompartment = r.MatchedPersonalCompartments,
             ProxyAddressMatches = proxyMatches,
@@ -220,17 +221,21 @@ internal sealed partial class InproxyTunnelServer : IAsyncDisposable
         };
         LogServerTunnel(
             _tunnelLog, record.ConnectionId, record.ProxyId, record.BrokerId, record.ClientRegion, record.ClientAsn, record.ClientNatType, record.ProxyNatType,
-            record.ProxyDtlsFingerprint, record.MatchedPersonalCompartment, record.ProxyAddressMatches, record.BytesUp, record.BytesDown, record.Streams, (long)duration.TotalMilliseconds);
+            record.ProxyPortMapping, record.ProxyDtlsFingerprint, record.MatchedPersonalCompartment, record.ProxyAddressMatches, record.BytesUp, record.BytesDown, record.Streams, (long)duration.TotalMilliseconds);
         TunnelEnded?.Invoke(record);
     }
 
+    // PortMappingType values (design §2.2) by name; unknown values by number.
+    internal static string PortMappingNames(IReadOnlyList<int>? types) =>
+        types is not { Count: > 0 } ? "none" : string.Join('+', types.Select(t => Enum.IsDefined((Inroad.Nat.PortMapping.PortMappingProtocol)t) ? ((Inroad.Nat.PortMapping.PortMappingProtocol)t).ToString() : t.ToString(System.Globalization.CultureInfo.InvariantCulture)));
+
     [LoggerMessage(EventId = 1, EventName = "server_tunnel", Level = LogLevel.Information,
         Message = "server_tunnel connection_id={ConnectionId} proxy_id={ProxyId} broker_id={BrokerId} client_region={ClientRegion} client_asn={ClientAsn} " +
-            "client_nat_type={ClientNatType} proxy_nat_type={ProxyNatType} proxy_dtls_fingerprint={ProxyDtlsFingerprint} personal={Personal} " +
+            "client_nat_type={ClientNatType} proxy_nat_type={ProxyNatType} proxy_port_mapping={ProxyPortMapping} proxy_dtls_fingerprint={ProxyDtlsFingerprint} personal={Personal} " +
             "proxy_address_matches={ProxyAddressMatches} bytes_up={BytesUp} bytes_down={BytesDown} streams={Streams} duration_ms={DurationMs}")]
     private static partial void LogServerTunnel(
         ILogger logger, string connectionId, string proxyId, string brokerId, string clientRegion, uint clientAsn, string clientNatType, string proxyNatType,
-        string proxyDtlsFingerprint, bool personal, bool proxyAddressMatches, long bytesUp, long bytesDown, int streams, long durationMs);
+        string proxyPortMapping, string proxyDtlsFingerprint, bool personal, bool proxyAddressMatches, long bytesUp, long bytesDown, int streams, long durationMs);
 
     [LoggerMessage(EventId = 2, Level = LogLevel.Debug, Message = "In-proxy tunnel refused: no verified broker report")]
     private static partial void LogRefused(ILogger logger);

@@ -21,6 +21,9 @@ internal sealed record ServerTunnelRecord
 
     public string ProxyNatType { get; init; } = "";
 
+    /// <summary>The port-mapping protocols the proxy announced (PortMappingType names joined by '+'), or "none".</summary>
+    public string ProxyPortMapping { get; init; } = "none";
+
     public string ProxyDtlsFingerprint { get; init; } = "";
 
     public bool MatchedPersonalCompartment { get; init; }

@@ -27,7 +27,7 @@ public sealed class InproxyProxyTests
         return received;
     }
 
-    private static async Task WaitUntilAsync(Func<bool> condition, CancellationToken ct)
+    internal static async Task WaitUntilAsync(Func<bool> condition, CancellationToken ct)
     {
         while (!condition())
         {

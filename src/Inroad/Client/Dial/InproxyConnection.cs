@@ -17,8 +17,13 @@ internal sealed class InproxyConnection : Client.Tunnel.IInproxyTransport
     private readonly BrokerClient _brokers;
     private int _disposed;
 
-    internal InproxyConnection(BrokerClient brokers, BrokerSpec broker, RtcPeerConnection peer, Stream stream, ClientOfferResponse response, byte[] rootSecret, bool shaped, int attempts, InproxyDialTimings timings)
+    private readonly Network.MappedUdpPort? _mapped;
+
+    internal InproxyConnection(
+        BrokerClient brokers, BrokerSpec broker, RtcPeerConnection peer, Stream stream, ClientOfferResponse response, byte[] rootSecret, bool shaped, int attempts, InproxyDialTimings timings,
+        Network.MappedUdpPort? mapped = null)
     {
+        _mapped = mapped;
         _brokers = brokers;
         Broker = broker;
         Peer = peer;
@@ -60,6 +65,9 @@ internal sealed class InproxyConnection : Client.Tunnel.IInproxyTransport
 
     /// <summary>Padded and decoy messages so far in each direction; null when not shaped.</summary>
     public DataChannelShapingCounters? ShapingCounters => DataChannelShapingCounters.Of(Stream);
+
+    /// <summary>The gateway mapping our peer connection advertised, or null (this connection owns it).</summary>
+    public Network.MappedUdpPort? PortMapping => _mapped;
 
     /// <summary>Where the dial's time went.</summary>
     public InproxyDialTimings Timings { get; }
@@ -103,5 +111,9 @@ internal sealed class InproxyConnection : Client.Tunnel.IInproxyTransport
         }
 
         await Peer.DisposeAsync().ConfigureAwait(false);
+        if (_mapped is not null)
+        {
+            await _mapped.DisposeAsync().ConfigureAwait(false);
+        }
     }
 }

@@ -1,6 +1,7 @@
 using System.Security.Cryptography;
 using System.Text;
 using Inroad.Brokers;
+using Inroad.Network;
 using Inroad.Protocol;
 using Inroad.Protocol.Messages;
 using Inroad.Sessions;
@@ -61,8 +62,11 @@ internal sealed class InproxyDialer
         using var dial = CancellationTokenSource.CreateLinkedTokenSource(ct, deadline.Token);
         CancellationToken token = dial.Token;
         int attempt = 0;
+        MappedUdpPort? mapped = null; // one mapping per dial, reused by its attempts; the connection owns it on success
         try
         {
+            _options.Nat?.Start();
+            mapped = _options.Nat is { } nat ? await nat.TryMapUdpPortAsync(token).ConfigureAwait(false) : null;
             while (true)
             {
                 attempt++;
@@ -71,11 +75,18 @@ internal sealed class InproxyDialer
                 string offer;
                 try
                 {
-                    (peer, offer) = await RtcPeerConnection.CreateOfferAsync(PeerOptions(secret), token).ConfigureAwait(false);
+                    (peer, offer) = await RtcPeerConnection.CreateOfferAsync(PeerOptions(secret, mapped), token).ConfigureAwait(false);
                 }
                 catch (Exception e) when (IsLocalWebRtcFailure(e, token))
                 {
                     InproxyDialLog.WebRtcFailed(_log, attempt, e.Message);
+                    if (mapped is not null)
+                    {
+                        // The mapped port may have been taken meanwhile: go on with normal candidates.
+                        await mapped.DisposeAsync().ConfigureAwait(false);
+                        mapped = null;
+                    }
+
                     await RetryDelayAsync(token).ConfigureAwait(false);
                     continue;
                 }
@@ -90,7 +101,7 @@ internal sealed class InproxyDialer
                     {
                         response = await _brokers.RequestAsync<ClientOfferRequest, ClientOfferResponse>(
                             broker,
-                            Offer(destination, offer, secret, shapingOffer),
+                            Offer(destination, offer, secret, shapingOffer, mapped is not null),
                             TimeSpan.Zero,
                             offerTimeout,
                             token).ConfigureAwait(false);
@@ -150,8 +161,10 @@ internal sealed class InproxyDialer
                         _time.GetElapsedTime(connectStarted, now),
                         _time.GetElapsedTime(started, attemptStarted),
                         _time.GetElapsedTime(started, now));
-                    InproxyDialLog.Connected(_log, attempt, (long)timings.Total.TotalMilliseconds, shaping is not null, peer.DtlsProfile?.ToString());
-                    return new InproxyConnection(_brokers, broker, peer, stream, response, secret, shaping is not null, attempt, timings);
+                    InproxyDialLog.Connected(_log, attempt, (long)timings.Total.TotalMilliseconds, shaping is not null, peer.DtlsProfile?.ToString(), peer.SelectedRemoteEndPoint?.ToString() ?? "?");
+                    var connection = new InproxyConnection(_brokers, broker, peer, stream, response, secret, shaping is not null, attempt, timings, mapped);
+                    mapped = null;
+                    return connection;
                 }
                 finally
                 {
@@ -165,6 +178,13 @@ internal sealed class InproxyDialer
         catch (OperationCanceledException e) when (deadline.IsCancellationRequested && !ct.IsCancellationRequested)
         {
             throw Fail(InproxyDialFailure.Timeout, $"no data channel within {_options.DialTimeout}", attempt, e);
+        }
+        finally
+        {
+            if (mapped is not null)
+            {
+                await mapped.DisposeAsync().ConfigureAwait(false);
+            }
         }
     }
 
@@ -230,19 +250,19 @@ internal sealed class InproxyDialer
     // Label = random hex of 1..256 random bytes, so the DATA_CHANNEL_OPEN size varies (design §6.4).
     private static string RandomLabel() => Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(RandomNumberGenerator.GetInt32(1, 257)));
 
-    private ClientOfferRequest Offer(InproxyDestination destination, string sdp, byte[] secret, TrafficShapingParameters? shaping) => new()
+    private ClientOfferRequest Offer(InproxyDestination destination, string sdp, byte[] secret, TrafficShapingParameters? shaping, bool portMapped) => new()
     {
         Metrics = new PeerMetrics
         {
             Parameters = _options.ApiParameters,
             ProtocolVersion = ProtocolVersions.Latest,
-            NatType = _options.NatType,
-            PortMappingTypes = _options.PortMappingTypes,
+            NatType = _options.Nat?.NatType ?? _options.NatType,
+            PortMappingTypes = _options.Nat?.PortMappingTypes ?? _options.PortMappingTypes,
         },
         CommonCompartmentIds = _options.PersonalCompartmentId is null ? _options.CommonCompartmentIds : [],
         PersonalCompartmentIds = _options.PersonalCompartmentId is Id32 personal ? [personal] : [],
         ClientOfferSdp = sdp,
-        IceCandidateTypes = CandidateTypes(sdp, _options.WebRtc.InjectedCandidates.Count > 0),
+        IceCandidateTypes = CandidateTypes(sdp, portMapped || _options.WebRtc.InjectedCandidates.Count > 0),
         ClientRootObfuscationSecret = secret,
         DoDtlsRandomization = true, // always true, as legacy proxies expect (design §2.2)
         TrafficShaping = shaping,
@@ -251,7 +271,17 @@ internal sealed class InproxyDialer
         DestinationAddress = destination.Address,
     };
 
-    private RtcPeerOptions PeerOptions(byte[] secret) => _options.WebRtc.ForConnection(secret);
+    private RtcPeerOptions PeerOptions(byte[] secret, MappedUdpPort? mapped)
+    {
+        RtcPeerOptions options = _options.WebRtc.ForConnection(secret);
+        if (mapped is not null)
+        {
+            options.Port = mapped.LocalPort;
+            options.InjectedCandidates = [.. options.InjectedCandidates, mapped.ExternalEndPoint];
+        }
+
+        return options;
+    }
 
     private Task RetryDelayAsync(CancellationToken token)
     {

@@ -24,11 +24,18 @@ internal sealed class InproxyDialerOptions
     /// <summary>A personal compartment (pairing with one operator's proxies); when set only it is offered. Defaults to null.</summary>
     public Id32? PersonalCompartmentId { get; set; }
 
-    /// <summary>Our NAT type (cached discovery, or unknown). Defaults to unknown.</summary>
+    /// <summary>Our NAT type (cached discovery, or unknown) when there is no <see cref="Nat"/>. Defaults to unknown.</summary>
     public NatType NatType { get; set; }
 
-    /// <summary>Port mapping types available (design §2.2 PortMappingType). Defaults to none.</summary>
+    /// <summary>Port mapping types available (design §2.2 PortMappingType) when there is no <see cref="Nat"/>. Defaults to none.</summary>
     public IReadOnlyList<int> PortMappingTypes { get; set; } = [];
+
+    /// <summary>
+    /// The host's NAT state (shared, not owned; started by the first dial): offers report its discovered NAT type and
+    /// port-mapping types instead of <see cref="NatType"/>/<see cref="PortMappingTypes"/>, and each dial binds its peer
+    /// connection to a port mapped at the gateway when it can. Null maps nothing. Defaults to null.
+    /// </summary>
+    public Network.HostNat? Nat { get; set; }
 
     /// <summary>Base API parameters reported in the client metrics. Defaults to empty.</summary>
     public ApiParameters ApiParameters { get; set; } = new();
