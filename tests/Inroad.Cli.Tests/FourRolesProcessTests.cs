@@ -21,7 +21,7 @@ public sealed partial class FourRolesProcessTests : IDisposable
     [GeneratedRegex(@"^(\w+): (\S+)$", RegexOptions.Multiline)]
     private static partial Regex KeyLine();
 
-    private static Dictionary<string, string> Keygen(params string[] args)
+    internal static Dictionary<string, string> Keygen(params string[] args)
     {
         var output = new StringWriter();
         var error = new StringWriter();

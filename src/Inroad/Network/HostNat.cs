@@ -126,7 +126,11 @@ internal sealed partial class HostNat : IAsyncDisposable
     /// protocol, refusal, timeout): the caller then gathers normal candidates. Never throws but for
     /// <paramref name="cancellationToken"/>; bounded by <see cref="PortMappingSettings.MapTimeout"/> once the probe is known.
     /// </summary>
-    public async Task<MappedUdpPort?> TryMapUdpPortAsync(CancellationToken cancellationToken)
+    /// <remarks>
+    /// With <paramref name="waitForProbe"/> false a probe still running (or not yet made) counts as no mapping, so a
+    /// client's dial never waits for the gateway; the probe then goes on in the background for the next dial.
+    /// </remarks>
+    public async Task<MappedUdpPort?> TryMapUdpPortAsync(bool waitForProbe, CancellationToken cancellationToken)
     {
         if (_mapper is null || _disposed.IsCancellationRequested)
         {
@@ -137,7 +141,14 @@ internal sealed partial class HostNat : IAsyncDisposable
         int generation;
         try
         {
-            (protocols, generation) = await ProbeAsync(cancellationToken).ConfigureAwait(false);
+            Task<(IReadOnlyList<PortMappingProtocol>, int)> probe = ProbeAsync(cancellationToken);
+            if (!waitForProbe && !probe.IsCompleted)
+            {
+                _ = probe.ContinueWith(static t => _ = t.Exception, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted, TaskScheduler.Default);
+                return null;
+            }
+
+            (protocols, generation) = await probe.ConfigureAwait(false);
         }
         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
         {
@@ -189,6 +200,42 @@ internal sealed partial class HostNat : IAsyncDisposable
         // What the probe promised did not work: ask again next time rather than trust it for its whole lifetime.
         ForgetProbe(generation);
         return null;
+    }
+
+    /// <summary>
+    /// Waits for the first probe since <see cref="Start"/> (a proxy's announcements after its precheck wait for it, so
+    /// the broker sees the port mapping from the first one on). Bounded by the probe's own timeouts; never throws but for
+    /// <paramref name="cancellationToken"/>; returns at once when mapping is off or the probe is done.
+    /// </summary>
+    public async Task WaitForFirstProbeAsync(CancellationToken cancellationToken)
+    {
+        if (_mapper is null)
+        {
+            return;
+        }
+
+        Task? probe;
+        lock (_lock)
+        {
+            probe = _probe;
+        }
+
+        if (probe is null or { IsCompleted: true })
+        {
+            return;
+        }
+
+        try
+        {
+            // Probes run concurrently with a per-protocol timeout; the bound here only guards against a mapper that ignores it.
+            await probe.WaitAsync(_options.PortMapping.ProbeTimeout * 2, cancellationToken).ConfigureAwait(false);
+        }
+        catch (TimeoutException)
+        {
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+        }
     }
 
     public async ValueTask DisposeAsync()

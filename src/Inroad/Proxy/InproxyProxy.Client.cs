@@ -36,7 +36,7 @@ internal sealed partial class InproxyProxy
                 try
                 {
                     // A port mapped for this client (bounded, never fatal) makes us reachable through any NAT of the client's.
-                    mapped = _options.Nat is { } nat ? await nat.TryMapUdpPortAsync(answerTimeout.Token).ConfigureAwait(false) : null;
+                    mapped = _options.Nat is { } nat ? await nat.TryMapUdpPortAsync(waitForProbe: true, answerTimeout.Token).ConfigureAwait(false) : null;
                     RtcPeerOptions webRtc = PeerOptionsFor(match.ClientRootObfuscationSecret, mapped);
                     fingerprint = DtlsShapePlan.Derive(webRtc.ShapeSeed, SignalingRole.Answerer, webRtc.ProfileChoice).Kind.ToString();
                     try

@@ -275,6 +275,12 @@ internal sealed partial class InproxyProxy : IAsyncDisposable
         bool announcing = true;
         try
         {
+            if (!precheck && _options.Nat is { } nat)
+            {
+                // The broker classifies us by the metrics of each announcement; the first probe (bounded) says whether we are mapped.
+                await nat.WaitForFirstProbeAsync(cancellationToken).ConfigureAwait(false);
+            }
+
             ProxyAnnounceResponse response;
             try
             {

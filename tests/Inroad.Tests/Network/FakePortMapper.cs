@@ -36,10 +36,18 @@ internal sealed class FakePortMapper : IUdpPortMapper
 
     public List<Socket> Occupiers { get; } = [];
 
-    public Task<IReadOnlyList<PortMappingProtocol>> ProbeAsync(CancellationToken cancellationToken)
+    /// <summary>When set, probes answer only once it completes (a slow gateway).</summary>
+    public TaskCompletionSource? ProbeGate { get; set; }
+
+    public async Task<IReadOnlyList<PortMappingProtocol>> ProbeAsync(CancellationToken cancellationToken)
     {
         Interlocked.Increment(ref _probes);
-        return Task.FromResult(Protocols);
+        if (ProbeGate is { } gate)
+        {
+            await gate.Task.WaitAsync(cancellationToken);
+        }
+
+        return Protocols;
     }
 
     public async Task<IUdpPortLease> MapUdpAsync(int internalPort, PortMappingProtocol protocol, CancellationToken cancellationToken)

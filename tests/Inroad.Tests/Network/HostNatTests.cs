@@ -36,8 +36,8 @@ public sealed class HostNatTests
         var mapper = new FakePortMapper { Protocols = [PortMappingProtocol.Pcp, PortMappingProtocol.UpnpIgd] };
         await using HostNat nat = Create(mapper, time);
 
-        await using MappedUdpPort? first = await nat.TryMapUdpPortAsync(ct);
-        await using MappedUdpPort? second = await nat.TryMapUdpPortAsync(ct);
+        await using MappedUdpPort? first = await nat.TryMapUdpPortAsync(waitForProbe: true, ct);
+        await using MappedUdpPort? second = await nat.TryMapUdpPortAsync(waitForProbe: true, ct);
         Assert.NotNull(first);
         Assert.NotNull(second);
         Assert.Equal(1, mapper.Probes);
@@ -47,7 +47,7 @@ public sealed class HostNatTests
         Assert.NotEqual(first.LocalPort, second.LocalPort); // one port per connection
 
         time.Advance(new PortMappingSettings().ProbeLifetime + TimeSpan.FromSeconds(1));
-        await using MappedUdpPort? third = await nat.TryMapUdpPortAsync(ct);
+        await using MappedUdpPort? third = await nat.TryMapUdpPortAsync(waitForProbe: true, ct);
         Assert.Equal(2, mapper.Probes);
     }
 
@@ -59,7 +59,7 @@ public sealed class HostNatTests
         mapper.Refuse.Add(PortMappingProtocol.Pcp);
         await using HostNat nat = Create(mapper);
 
-        await using (MappedUdpPort? mapped = await nat.TryMapUdpPortAsync(ct))
+        await using (MappedUdpPort? mapped = await nat.TryMapUdpPortAsync(waitForProbe: true, ct))
         {
             Assert.Equal(PortMappingProtocol.NatPmp, mapped!.Protocol);
             Assert.Equal(1, mapper.Live);
@@ -67,9 +67,9 @@ public sealed class HostNatTests
 
         Assert.Equal(0, mapper.Live); // disposing the port deletes the mapping
         mapper.Refuse.Add(PortMappingProtocol.NatPmp);
-        Assert.Null(await nat.TryMapUdpPortAsync(ct));
+        Assert.Null(await nat.TryMapUdpPortAsync(waitForProbe: true, ct));
         Assert.Equal(1, mapper.Probes);
-        Assert.Null(await nat.TryMapUdpPortAsync(ct)); // the failed promise is not trusted: probed again
+        Assert.Null(await nat.TryMapUdpPortAsync(waitForProbe: true, ct)); // the failed promise is not trusted: probed again
         Assert.Equal(2, mapper.Probes);
     }
 
@@ -79,9 +79,27 @@ public sealed class HostNatTests
         CancellationToken ct = Timeout();
         var mapper = new FakePortMapper { Silent = true };
         await using HostNat nat = Create(mapper, settings: new PortMappingSettings { MapTimeout = TimeSpan.FromMilliseconds(200) });
-        Task<MappedUdpPort?> map = nat.TryMapUdpPortAsync(ct);
+        Task<MappedUdpPort?> map = nat.TryMapUdpPortAsync(waitForProbe: true, ct);
         Assert.Null(await map.WaitAsync(TimeSpan.FromSeconds(10), ct));
         Assert.Single(mapper.Requests);
+    }
+
+    [Fact]
+    public async Task A_dial_does_not_wait_for_a_running_probe_but_an_announcement_does()
+    {
+        CancellationToken ct = Timeout();
+        var mapper = new FakePortMapper { ProbeGate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously) };
+        await using HostNat nat = Create(mapper);
+        nat.Start();
+        Assert.Null(await nat.TryMapUdpPortAsync(waitForProbe: false, ct)); // at once: no mapping this time
+        Task waiting = nat.WaitForFirstProbeAsync(ct);
+        Assert.False(waiting.IsCompleted);
+        mapper.ProbeGate.SetResult();
+        await waiting;
+        Assert.Equal([3], nat.PortMappingTypes);
+        await using MappedUdpPort? mapped = await nat.TryMapUdpPortAsync(waitForProbe: false, ct);
+        Assert.NotNull(mapped); // the next dial has it
+        Assert.Equal(1, mapper.Probes);
     }
 
     [Fact]
@@ -91,7 +109,7 @@ public sealed class HostNatTests
         var none = new FakePortMapper { Protocols = [] };
         await using (HostNat nat = Create(none))
         {
-            Assert.Null(await nat.TryMapUdpPortAsync(ct));
+            Assert.Null(await nat.TryMapUdpPortAsync(waitForProbe: true, ct));
             Assert.Empty(none.Requests);
             Assert.Empty(nat.PortMappingTypes);
         }
@@ -100,7 +118,7 @@ public sealed class HostNatTests
         await using HostNat off = Create(mapper, settings: new PortMappingSettings { Enabled = false });
         off.Start();
         Assert.False(off.PortMappingEnabled);
-        Assert.Null(await off.TryMapUdpPortAsync(ct));
+        Assert.Null(await off.TryMapUdpPortAsync(waitForProbe: true, ct));
         Assert.Equal(0, mapper.Probes);
     }
 

@@ -66,7 +66,7 @@ internal sealed class InproxyDialer
         try
         {
             _options.Nat?.Start();
-            mapped = _options.Nat is { } nat ? await nat.TryMapUdpPortAsync(token).ConfigureAwait(false) : null;
+            mapped = _options.Nat is { } nat ? await nat.TryMapUdpPortAsync(waitForProbe: false, token).ConfigureAwait(false) : null;
             while (true)
             {
                 attempt++;
