@@ -13,6 +13,7 @@ packages=(
   miniupnpc           # NAT tests: upnpc, a third-party UPnP client to cross-check ours
   natpmpc             # NAT tests: a third-party NAT-PMP client to cross-check ours
   chromium            # WebRTC browser interop tests: headless Chromium as the other peer
+  firefox-esr         # WebRTC browser interop tests: headless Firefox ESR as the other peer (both roles, lab handshakes)
 )
 missing=()
 for p in "${packages[@]}"; do

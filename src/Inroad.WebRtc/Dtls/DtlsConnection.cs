@@ -24,8 +24,9 @@ public sealed class DtlsConnection : IDatagramTransport
     private readonly CancellationTokenSource _closing = new();
     private bool _disposed;
 
-    private DtlsConnection(BcDatagramAdapter adapter, DtlsTransport dtls, int srtpProfile, int cipherSuite, DtlsProfileKind profile)
+    private DtlsConnection(BcDatagramAdapter adapter, DtlsTransport dtls, int srtpProfile, int cipherSuite, int version, DtlsProfileKind profile)
     {
+        Version = version;
         _adapter = adapter;
         _dtls = dtls;
         SrtpProfile = srtpProfile;
@@ -43,6 +44,9 @@ public sealed class DtlsConnection : IDatagramTransport
 
     /// <summary>The negotiated use_srtp profile (RFC 5764), 0 when none.</summary>
     public int SrtpProfile { get; }
+
+    /// <summary>The negotiated protocol version as on the wire (0xfefd: DTLS 1.2).</summary>
+    public int Version { get; }
 
     /// <summary>The negotiated cipher suite.</summary>
     public int CipherSuite { get; }
@@ -195,8 +199,9 @@ public sealed class DtlsConnection : IDatagramTransport
             adapter.FlushAndPassThrough();
             int srtp = isServer ? server!.SelectedSrtpProfile : client!.SelectedSrtpProfile;
             int suite = isServer ? server!.SelectedCipherSuite() : client!.SelectedCipherSuite();
+            int version = isServer ? server!.NegotiatedVersion() : client!.NegotiatedVersion();
             DtlsLog.HandshakeCompleted(logger, role, suite, srtp, plan.Kind);
-            return new DtlsConnection(adapter, dtls, srtp, suite, plan.Kind);
+            return new DtlsConnection(adapter, dtls, srtp, suite, version, plan.Kind);
         }
         catch (Exception ex) when (ex is TlsException or IOException or ObjectDisposedException)
         {

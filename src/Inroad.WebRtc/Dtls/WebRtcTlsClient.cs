@@ -44,6 +44,9 @@ internal sealed class WebRtcTlsClient : DefaultTlsClient
     /// <summary>The cipher suite BouncyCastle negotiated.</summary>
     public int SelectedCipherSuite() => m_context.SecurityParameters.CipherSuite;
 
+    /// <summary>The negotiated protocol version on the wire (0xfefd for DTLS 1.2).</summary>
+    public int NegotiatedVersion() => m_context.ServerVersion.FullVersion;
+
     public override int GetHandshakeResendTimeMillis() => _resendMillis;
 
     public override int GetHandshakeTimeoutMillis() => (int)_options.HandshakeTimeout.TotalMilliseconds;

@@ -51,6 +51,9 @@ public sealed class RtcPeerConnection : IAsyncDisposable
     /// <summary>The DTLS profile our side used, once connected.</summary>
     public DtlsProfileKind? DtlsProfile => _dtls?.Profile;
 
+    /// <summary>The negotiated DTLS version as on the wire (0xfefd: DTLS 1.2); null before DTLS completed.</summary>
+    public int? DtlsVersion => _dtls?.Version;
+
     /// <summary>Remote address of the selected ICE pair, once connected.</summary>
     public System.Net.IPEndPoint? SelectedRemoteEndPoint => _ice?.SelectedRemote;
 

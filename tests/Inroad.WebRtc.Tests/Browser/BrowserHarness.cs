@@ -3,14 +3,25 @@ using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
 using System.Text;
+using Inroad.Testing;
 
 namespace Inroad.WebRtc.Tests.Browser;
 
+/// <summary>Which browser a <see cref="BrowserHarness"/> runs.</summary>
+public enum BrowserKind
+{
+    Chromium,
+    Firefox,
+}
+
 /// <summary>
-/// One headless Chromium and the tiny HTTP server it talks to on 127.0.0.1: GET / serves the test page,
+/// One headless browser (Chromium or Firefox ESR) and the tiny HTTP server it talks to (127.0.0.1, or an address
+/// inside a lab namespace where the browser then runs too): GET / serves the test page (<see cref="BrowserPage"/>),
 /// POST /mbox/NAME stores a value, GET /mbox/NAME long-polls for it (200 with the value, 204 after 10 s),
-/// POST /log appends a line to <see cref="Log"/>. The test side uses <see cref="Put"/> and <see cref="TakeAsync"/>
-/// on the same mailbox. Dispose kills the browser's process tree and deletes its temporary profile.
+/// POST /log appends a line to <see cref="Log"/>. The page puts /mbox/ready (its user agent) first, so
+/// <see cref="LaunchAsync"/> bounds the start; then one browser serves many jobs (<see cref="StartJob"/>), each with a
+/// fresh RTCPeerConnection, and <see cref="Put"/> / <see cref="TakeAsync"/> address the current job's mailbox.
+/// Dispose kills the browser's process tree and deletes its temporary profile.
 /// </summary>
 internal sealed class BrowserHarness : IAsyncDisposable
 {
@@ -21,81 +32,201 @@ internal sealed class BrowserHarness : IAsyncDisposable
     private readonly string _page;
     private readonly string _profile;
     private readonly Task _serving;
+    private readonly string? _namespace;
     private Process? _browser;
+    private int _job;
+    private string _prefix = "0/";
 
-    private BrowserHarness(string page, int port)
+    private BrowserHarness(BrowserKind kind, string page, IPAddress address, int port, string? netns)
     {
+        Kind = kind;
         _page = page;
-        BaseUrl = $"http://127.0.0.1:{port}/";
+        _namespace = netns;
+        Address = address;
+        BaseUrl = $"http://{address}:{port}/";
         _listener.Prefixes.Add(BaseUrl);
-        _listener.Start();
-        _profile = Directory.CreateTempSubdirectory("inroad-chromium-").FullName;
+
+        // The listening socket is made in Start: inside the lab namespace when the browser runs there.
+        if (netns is null)
+        {
+            _listener.Start();
+        }
+        else
+        {
+            _ = Inroad.Testing.NetLab.Netns.Run(netns, () =>
+            {
+                _listener.Start();
+                return 0;
+            });
+        }
+
+        _profile = Directory.CreateTempSubdirectory($"inroad-{kind.ToString().ToLowerInvariant()}-").FullName;
         _serving = Task.Run(ServeAsync);
     }
 
+    public BrowserKind Kind { get; }
+
+    /// <summary>The address the page is served from (the browser's own address in a lab namespace).</summary>
+    public IPAddress Address { get; }
+
     public string BaseUrl { get; }
 
-    /// <summary>Lines the page posted to /log, then the browser's last stderr lines (for failure messages).</summary>
-    public string Log => string.Join('\n', _log) + "\n--- chromium stderr (tail) ---\n" + string.Join('\n', _stderr.TakeLast(30));
+    /// <summary>True while the launched browser process runs.</summary>
+    public bool IsRunning => _browser is { HasExited: false };
 
-    public static BrowserHarness Start(string page)
+    /// <summary>The user agent the page reported (after <see cref="LaunchAsync"/>).</summary>
+    public string? UserAgent { get; private set; }
+
+    /// <summary>Lines the page posted to /log, then the browser's last stderr lines (for failure messages).</summary>
+    public string Log => string.Join('\n', _log) + $"\n--- {Kind} stderr (tail) ---\n" + string.Join('\n', _stderr.TakeLast(30));
+
+    /// <summary>The executable of <paramref name="kind"/>; skips the test when it is not installed (fails under CI).</summary>
+    public static string Require(BrowserKind kind) => kind == BrowserKind.Chromium
+        ? Prerequisites.RequireCommand("chromium", "chromium")
+        : Prerequisites.RequireCommand("firefox-esr", "firefox-esr");
+
+    /// <summary>
+    /// Starts the page server for <paramref name="kind"/>: on 127.0.0.1 of this machine, or, with <paramref name="netns"/>,
+    /// on <paramref name="address"/> inside that namespace (where <see cref="LaunchAsync"/> then runs the browser).
+    /// </summary>
+    public static BrowserHarness Start(BrowserKind kind, string page, string? netns = null, IPAddress? address = null)
     {
+        address ??= IPAddress.Loopback;
         for (int attempt = 0; ; attempt++)
         {
-            // HttpListener cannot bind port 0: pick a free port and retry if someone takes it meanwhile.
-            var probe = new TcpListener(IPAddress.Loopback, 0);
-            probe.Start();
-            int port = ((IPEndPoint)probe.LocalEndpoint).Port;
-            probe.Stop();
+            // HttpListener cannot bind port 0: pick a port at random and retry if it is taken.
+            int port = 20000 + Random.Shared.Next(30000);
             try
             {
-                return new BrowserHarness(page, port);
+                return new BrowserHarness(kind, page, address, port, netns);
             }
-            catch (HttpListenerException) when (attempt < 5)
+            catch (HttpListenerException) when (attempt < 10)
             {
             }
         }
     }
 
-    /// <summary>Starts Chromium headless on <see cref="BaseUrl"/> + <paramref name="query"/>.</summary>
-    public void Launch(string chromium, string query)
+    /// <summary>
+    /// Starts the browser headless on <see cref="BaseUrl"/> and waits (at most 30 s) until the page runs.
+    /// On failure the process tree is killed by <see cref="DisposeAsync"/>.
+    /// </summary>
+    public async Task LaunchAsync(string executable, CancellationToken cancellationToken)
     {
-        var start = new ProcessStartInfo(chromium)
+        var start = new ProcessStartInfo(_namespace is null ? executable : "ip")
         {
             RedirectStandardError = true,
             RedirectStandardOutput = true,
             UseShellExecute = false,
         };
-        foreach (string arg in (string[])[
-            "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-            "--disable-background-networking", "--disable-component-update", "--disable-sync",
-            "--disable-dev-shm-usage", "--no-default-browser-check", "--disable-default-apps",
-            "--disable-features=WebRtcHideLocalIpsWithMdns", "--force-webrtc-ip-handling-policy=default",
-            "--allow-loopback-in-peer-connection", $"--user-data-dir={_profile}", BaseUrl + query])
+        if (_namespace is not null)
+        {
+            foreach (string arg in (string[])["netns", "exec", _namespace, executable])
+            {
+                start.ArgumentList.Add(arg);
+            }
+        }
+
+        foreach (string arg in Kind == BrowserKind.Chromium ? ChromiumArguments(BaseUrl) : FirefoxArguments(BaseUrl))
         {
             start.ArgumentList.Add(arg);
         }
 
-        _browser = Process.Start(start) ?? throw new InvalidOperationException("chromium did not start");
+        if (Kind == BrowserKind.Firefox)
+        {
+            start.Environment["MOZ_HEADLESS"] = "1";
+            start.Environment["HOME"] = _profile;
+        }
+
+        _browser = Process.Start(start) ?? throw new InvalidOperationException($"{Kind} did not start");
         _browser.ErrorDataReceived += (_, e) => Keep(e.Data);
         _browser.OutputDataReceived += (_, e) => Keep(e.Data);
         _browser.BeginErrorReadLine();
         _browser.BeginOutputReadLine();
+        using var bound = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        bound.CancelAfter(TimeSpan.FromSeconds(30));
+        try
+        {
+            UserAgent = await Slot("ready").Task.WaitAsync(bound.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            throw new TimeoutException($"{Kind} did not load the page in 30 s; page log:\n{Log}");
+        }
     }
 
-    public void Put(string name, string value) => Slot(name).TrySetResult(value);
+    /// <summary>
+    /// Starts the next job in the page: a fresh RTCPeerConnection in <paramref name="role"/> ("offer" or "answer")
+    /// running <paramref name="test"/>; with <paramref name="stun"/> ("host:port") as its only ICE server.
+    /// </summary>
+    public void StartJob(string role, string test, int size = 0, string? stun = null)
+    {
+        int n = Interlocked.Increment(ref _job);
+        _prefix = $"{n}/";
+        Slot($"job/{n}").TrySetResult(System.Text.Json.JsonSerializer.Serialize(new { role, test, size, stun }));
+    }
 
+    private string[] ChromiumArguments(string url) =>
+    [
+        "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+        "--disable-background-networking", "--disable-component-update", "--disable-sync",
+        "--disable-dev-shm-usage", "--no-default-browser-check", "--disable-default-apps",
+        "--disable-features=WebRtcHideLocalIpsWithMdns", "--force-webrtc-ip-handling-policy=default",
+        "--allow-loopback-in-peer-connection", $"--user-data-dir={_profile}", url,
+    ];
+
+    /// <summary>
+    /// A fresh profile whose user.js turns off prompts, mDNS host obfuscation, telemetry and updates; ICE may use
+    /// loopback (Firefox limits ICE to lo when the page itself is on 127.0.0.1) and the page's address counts as a
+    /// secure context (crypto.subtle).
+    /// </summary>
+    private string[] FirefoxArguments(string url)
+    {
+        File.WriteAllLines(Path.Combine(_profile, "user.js"), [
+            .. ((string[])[
+                "media.peerconnection.ice.obfuscate_host_addresses\", false",
+                "media.peerconnection.ice.loopback\", true",
+                "media.peerconnection.ice.default_address_only\", false",
+                "media.peerconnection.ice.no_host\", false",
+                "media.peerconnection.ice.proxy_only\", false",
+                "media.navigator.permission.disabled\", true",
+                $"dom.securecontext.allowlist\", \"{Address}\"",
+                "browser.shell.checkDefaultBrowser\", false",
+                "datareporting.policy.dataSubmissionEnabled\", false",
+                "datareporting.healthreport.uploadEnabled\", false",
+                "toolkit.telemetry.enabled\", false",
+                "app.update.enabled\", false",
+                "app.update.auto\", false",
+                "browser.startup.homepage_override.mstone\", \"ignore\"",
+                "network.captive-portal-service.enabled\", false",
+                "network.connectivity-service.enabled\", false",
+                "browser.safebrowsing.malware.enabled\", false",
+                "browser.safebrowsing.phishing.enabled\", false",
+                "extensions.update.enabled\", false",
+                "services.settings.server\", \"http://127.0.0.1:9/\"",
+                "network.dns.disableIPv6\", true",
+            ]).Select(p => $"user_pref(\"{p});"),
+        ]);
+        return ["--headless", "--no-remote", "--profile", _profile, url];
+    }
+
+    /// <summary>Stores a value in the current job's mailbox.</summary>
+    public void Put(string name, string value) => Slot(_prefix + name).TrySetResult(value);
+
+    /// <summary>Waits for a value the page stored in the current job's mailbox.</summary>
     public async Task<string> TakeAsync(string name, CancellationToken cancellationToken)
     {
         try
         {
-            return await Slot(name).Task.WaitAsync(cancellationToken);
+            return await Slot(_prefix + name).Task.WaitAsync(cancellationToken);
         }
         catch (OperationCanceledException)
         {
-            throw new TimeoutException($"no '{name}' from the browser in time; page log:\n{Log}");
+            throw new TimeoutException($"no '{_prefix}{name}' from {Kind} in time; page log:\n{Log}");
         }
     }
+
+    /// <summary>True once the page stored <paramref name="name"/> in the current job's mailbox.</summary>
+    public bool Has(string name) => Slot(_prefix + name).Task.IsCompleted;
 
     public async ValueTask DisposeAsync()
     {
@@ -178,7 +309,7 @@ internal sealed class BrowserHarness : IAsyncDisposable
                 string body = await reader.ReadToEndAsync();
                 if (path.StartsWith("/mbox/", StringComparison.Ordinal))
                 {
-                    Put(path["/mbox/".Length..], body);
+                    Slot(path["/mbox/".Length..]).TrySetResult(body);
                 }
                 else
                 {

@@ -1,14 +1,17 @@
 namespace Inroad.WebRtc.Tests.Browser;
 
 /// <summary>
-/// The page Chromium runs: ?role=offer|answer&amp;test=bulk|lossy|close&amp;size=N. Non-trickle signaling
-/// through <see cref="BrowserHarness"/>'s mailbox (offer, answer); results are posted as JSON to /mbox/result
-/// (and /mbox/closed for the close test); every step is posted to /log.
-/// bulk: one reliable channel "bulk"; sends N random bytes in 16 KiB messages and reports the SHA-256 of what it
-///   sent and of what it received once N bytes arrived. lossy: counts whole, well-formed 1000-byte messages
-///   (4-byte little-endian index, then (index + i) &amp; 255) until /mbox/sentAll, sends 1000 such messages back,
+/// The page the browser runs. It puts its user agent to /mbox/ready, then runs jobs one after another, each with a
+/// fresh RTCPeerConnection (the previous one is closed): job N is the JSON {role: offer|answer, test, size, stun}
+/// taken from /mbox/job/N, and every mailbox name of that job is prefixed with "N/" (see <see cref="BrowserHarness"/>).
+/// Non-trickle signaling (offer, answer); results are posted as JSON to result (and closed for the close test);
+/// every step is posted to /log.
+/// bulk: one reliable channel; sends size random bytes in 16 KiB messages and reports the SHA-256 of what it
+///   sent and of what it received once size bytes arrived. lossy: counts whole, well-formed 1000-byte messages
+///   (4-byte little-endian index, then (index + i) &amp; 255) until sentAll, sends 1000 such messages back,
 ///   paced at 10 per 10 ms.
 /// close: echoes one message, then reports channel and SCTP transport close events.
+/// handshake: reports the transport stats (DTLS version, cipher, role) once connected, then echoes messages.
 /// </summary>
 internal static class BrowserPage
 {
@@ -17,8 +20,6 @@ internal static class BrowserPage
 <html><head><meta charset="utf-8"><title>inroad interop</title></head>
 <body><script>
 'use strict';
-const q = new URLSearchParams(location.search);
-const ROLE = q.get('role'), TEST = q.get('test'), SIZE = parseInt(q.get('size') || '0', 10);
 function log(kind, data) {
   fetch('/log', { method: 'POST', body: JSON.stringify({ t: Math.round(performance.now()), kind, data }) }).catch(() => {});
 }
@@ -44,7 +45,8 @@ async function transportStats(pc) {
   (await pc.getStats()).forEach(s => { if (s.type === 'transport') out.push({ tlsVersion: s.tlsVersion, dtlsCipher: s.dtlsCipher, dtlsRole: s.dtlsRole, dtlsState: s.dtlsState }); });
   return out[0] || {};
 }
-async function bulk(pc, dc) {
+async function bulk(pc, dc, io) {
+  const SIZE = io.size;
   const chunks = []; let got = 0;
   const received = new Promise(res => {
     dc.onmessage = e => { chunks.push(e.data); got += e.data.byteLength; if (got >= SIZE) res(); };
@@ -65,7 +67,7 @@ async function bulk(pc, dc) {
   await received;
   const all = new Uint8Array(got); let off = 0;
   for (const c of chunks) { all.set(new Uint8Array(c), off); off += c.byteLength; }
-  await put('result', { sentHash, recvHash: hex(await crypto.subtle.digest('SHA-256', all)), recvBytes: got,
+  await io.put('result', { sentHash, recvHash: hex(await crypto.subtle.digest('SHA-256', all)), recvBytes: got,
     ms: performance.now() - t0, label: dc.label, ordered: dc.ordered, transport: await transportStats(pc) });
 }
 function wellFormed(buf) {
@@ -75,7 +77,7 @@ function wellFormed(buf) {
   for (let i = 4; i < 1000; i++) if (b[i] !== ((index + i) & 255)) return -1;
   return index;
 }
-async function lossy(pc, dc) {
+async function lossy(pc, dc, io) {
   const seen = new Set(); let bad = 0;
   dc.onmessage = e => { const i = wellFormed(e.data); if (i < 0 || i >= 1000 || seen.has(i)) bad++; else seen.add(i); };
   await opened(dc);
@@ -86,41 +88,61 @@ async function lossy(pc, dc) {
     if (index % 10 === 9) await sleep(10);
     dc.send(b);
   }
-  await put('jsSentAll', 'yes');
-  await take('sentAll');
+  await io.put('jsSentAll', 'yes');
+  await io.take('sentAll');
   await sleep(1000);
   const dcs = []; (await pc.getStats()).forEach(x => { if (x.type === 'data-channel') dcs.push({ sent: x.messagesSent, recv: x.messagesReceived }); });
-  await put('result', { stats: dcs, whole: seen.size, bad, ordered: dc.ordered, maxRetransmits: dc.maxRetransmits, label: dc.label });
+  await io.put('result', { stats: dcs, whole: seen.size, bad, ordered: dc.ordered, maxRetransmits: dc.maxRetransmits, label: dc.label });
 }
-async function closing(pc, dc) {
+async function closing(pc, dc, io) {
   dc.onmessage = e => dc.send(e.data);
-  dc.onclose = () => { log('dc.close', dc.readyState); put('closed', { readyState: dc.readyState }); };
-  if (pc.sctp) pc.sctp.onstatechange = () => { log('sctp', pc.sctp.state); if (pc.sctp.state === 'closed') put('sctpClosed', pc.sctp.state); };
+  dc.onclose = () => { log('dc.close', dc.readyState); io.put('closed', { readyState: dc.readyState }); };
+  if (pc.sctp) pc.sctp.onstatechange = () => { log('sctp', pc.sctp.state); if (pc.sctp.state === 'closed') io.put('sctpClosed', pc.sctp.state); };
   await opened(dc);
 }
-const tests = { bulk, lossy, close: closing };
-async function main() {
-  log('userAgent', navigator.userAgent);
-  const pc = new RTCPeerConnection({ iceServers: [] });
-  pc.onconnectionstatechange = () => log('connectionState', pc.connectionState);
-  pc.oniceconnectionstatechange = () => log('iceConnectionState', pc.iceConnectionState);
-  const run = dc => { dc.binaryType = 'arraybuffer'; log('channel', { label: dc.label, id: dc.id }); tests[TEST](pc, dc).catch(e => { log('error', String(e)); put('result', { error: String(e) }); }); };
-  if (ROLE === 'offer') {
-    run(pc.createDataChannel(TEST));
+async function handshake(pc, dc, io) {
+  dc.onmessage = e => dc.send(e.data);
+  await opened(dc);
+  await io.put('result', { transport: await transportStats(pc), connectionState: pc.connectionState });
+}
+const tests = { bulk, lossy, close: closing, handshake };
+function job(n, spec) {
+  const io = { size: spec.size || 0, put: (name, v) => put(n + '/' + name, v), take: name => take(n + '/' + name) };
+  const pc = new RTCPeerConnection({ iceServers: spec.stun ? [{ urls: 'stun:' + spec.stun }] : [] });
+  pc.onconnectionstatechange = () => { log('connectionState', { job: n, state: pc.connectionState }); if (pc.connectionState === 'failed') io.put('failed', 'yes'); };
+  pc.oniceconnectionstatechange = () => log('iceConnectionState', { job: n, state: pc.iceConnectionState });
+  const fail = e => { log('error', { job: n, error: String(e) }); io.put('result', { error: String(e) }); };
+  const run = dc => { dc.binaryType = 'arraybuffer'; log('channel', { job: n, label: dc.label, id: dc.id }); tests[spec.test](pc, dc, io).catch(fail); };
+  signal(pc, spec, io, run).catch(fail);
+  return pc;
+}
+async function signal(pc, spec, io, run) {
+  if (spec.role === 'offer') {
+    run(pc.createDataChannel(spec.test));
     await pc.setLocalDescription(await pc.createOffer());
     await gathered(pc);
-    await put('offer', pc.localDescription.sdp);
-    await pc.setRemoteDescription({ type: 'answer', sdp: await take('answer') });
+    await io.put('offer', pc.localDescription.sdp);
+    await pc.setRemoteDescription({ type: 'answer', sdp: await io.take('answer') });
   } else {
     pc.ondatachannel = e => run(e.channel);
-    await pc.setRemoteDescription({ type: 'offer', sdp: await take('offer') });
+    await pc.setRemoteDescription({ type: 'offer', sdp: await io.take('offer') });
     await pc.setLocalDescription(await pc.createAnswer());
     await gathered(pc);
-    await put('answer', pc.localDescription.sdp);
+    await io.put('answer', pc.localDescription.sdp);
   }
-  log('signaled', ROLE);
+  log('signaled', spec.role);
 }
-main().catch(e => { log('error', String(e)); put('result', { error: String(e) }); });
+async function main() {
+  log('userAgent', navigator.userAgent);
+  await put('ready', navigator.userAgent);
+  let pc = null;
+  for (let n = 1; ; n++) {
+    const spec = JSON.parse(await take('job/' + n));
+    if (pc) pc.close();
+    pc = job(n, spec);
+  }
+}
+main().catch(e => log('error', String(e)));
 </script></body></html>
 """;
 }

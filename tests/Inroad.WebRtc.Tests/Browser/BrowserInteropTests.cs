@@ -2,7 +2,6 @@ using System.Diagnostics;
 using System.Net;
 using System.Security.Cryptography;
 using System.Text.Json;
-using Inroad.Testing;
 using Inroad.WebRtc.DataChannels;
 using Inroad.WebRtc.Dtls;
 using Inroad.WebRtc.PeerConnection;
@@ -10,13 +9,13 @@ using Inroad.WebRtc.PeerConnection;
 namespace Inroad.WebRtc.Tests.Browser;
 
 /// <summary>
-/// Our peer connection against headless Chromium over loopback (signaling: <see cref="BrowserHarness"/>).
-/// Chromium answers a=setup:active, so when we offer we are the DTLS server and it offers DTLS 1.3 + 1.2: our
-/// 1.2-only server must bring it down to 1.2 (checked via getStats' tlsVersion). When Chromium offers we are
-/// the DTLS client: Chromium's server would pick 1.3 from a 1.3-offering hello, which BouncyCastle cannot finish,
-/// so the answerer wears the 1.2-only Firefox12 profile.
+/// Our peer connection against headless Chromium and Firefox ESR over loopback (signaling: <see cref="BrowserHarness"/>).
+/// Both browsers answer a=setup:active, so when we offer we are the DTLS server and the browser offers DTLS 1.3 + 1.2:
+/// our 1.2-only server must bring it down to 1.2 (checked on our side and via the browser's getStats tlsVersion). When
+/// the browser offers we are the DTLS client: its server picks 1.3 from a 1.3-offering hello, which BouncyCastle
+/// cannot finish, so the answerer wears the 1.2-only Firefox12 profile.
 /// </summary>
-public sealed class ChromiumInteropTests(ITestOutputHelper output)
+public sealed class BrowserInteropTests(BrowserFixture browsers, ITestOutputHelper output) : IClassFixture<BrowserFixture>
 {
     private const int BulkSize = 10 << 20;
 
@@ -35,19 +34,20 @@ public sealed class ChromiumInteropTests(ITestOutputHelper output)
         return cts;
     }
 
-    /// <summary>We offer (DTLS server), Chromium answers; returns the connected peer.</summary>
-    private async Task<RtcPeerConnection> OfferToChromiumAsync(BrowserHarness browser, string chromium, string test, CancellationToken ct)
+    /// <summary>We offer (DTLS server), the browser answers; returns the connected peer.</summary>
+    private async Task<RtcPeerConnection> OfferToBrowserAsync(BrowserHarness browser, string test, CancellationToken ct)
     {
         var launched = Stopwatch.StartNew();
         var (peer, offer) = await RtcPeerConnection.CreateOfferAsync(Options(DtlsProfileKind.Chromium), ct);
         try
         {
+            browser.StartJob("answer", test, BulkSize);
             browser.Put("offer", offer);
-            browser.Launch(chromium, $"?role=answer&test={test}&size={BulkSize}");
             string answer = await browser.TakeAsync("answer", ct);
             var connecting = Stopwatch.StartNew();
             await peer.ConnectAsync(answer, ct);
-            output.WriteLine($"we offer: launch→connected {launched.ElapsedMilliseconds} ms, ConnectAsync {connecting.ElapsedMilliseconds} ms");
+            output.WriteLine($"{browser.UserAgent}\nwe offer: job→connected {launched.ElapsedMilliseconds} ms, ConnectAsync {connecting.ElapsedMilliseconds} ms");
+            Assert.Equal(0xfefd, peer.DtlsVersion);
             return peer;
         }
         catch
@@ -57,11 +57,11 @@ public sealed class ChromiumInteropTests(ITestOutputHelper output)
         }
     }
 
-    /// <summary>Chromium offers (DTLS server), we answer as a 1.2-only client; returns the connected peer.</summary>
-    private async Task<RtcPeerConnection> AnswerChromiumAsync(BrowserHarness browser, string chromium, string test, CancellationToken ct)
+    /// <summary>The browser offers (DTLS server), we answer as a 1.2-only client; returns the connected peer.</summary>
+    private async Task<RtcPeerConnection> AnswerBrowserAsync(BrowserHarness browser, string test, CancellationToken ct)
     {
         var launched = Stopwatch.StartNew();
-        browser.Launch(chromium, $"?role=offer&test={test}&size={BulkSize}");
+        browser.StartJob("offer", test, BulkSize);
         string offer = await browser.TakeAsync("offer", ct);
         var (peer, answer) = await RtcPeerConnection.CreateAnswerAsync(Options(DtlsProfileKind.Firefox12), offer, ct);
         try
@@ -69,7 +69,8 @@ public sealed class ChromiumInteropTests(ITestOutputHelper output)
             browser.Put("answer", answer);
             var connecting = Stopwatch.StartNew();
             await peer.ConnectAsync(cancellationToken: ct);
-            output.WriteLine($"Chromium offers: launch→connected {launched.ElapsedMilliseconds} ms, ConnectAsync {connecting.ElapsedMilliseconds} ms");
+            output.WriteLine($"{browser.UserAgent}\n{browser.Kind} offers: job→connected {launched.ElapsedMilliseconds} ms, ConnectAsync {connecting.ElapsedMilliseconds} ms");
+            Assert.Equal(0xfefd, peer.DtlsVersion);
             return peer;
         }
         catch
@@ -89,7 +90,7 @@ public sealed class ChromiumInteropTests(ITestOutputHelper output)
         double seconds = clock.Elapsed.TotalSeconds;
         using JsonDocument result = JsonDocument.Parse(await browser.TakeAsync("result", ct));
         JsonElement r = result.RootElement;
-        output.WriteLine($"10 MiB each way in {seconds:F2} s = {2 * BulkSize / 1e6 / seconds:F1} MB/s both directions together (page: {r.GetProperty("ms").GetDouble():F0} ms); transport {r.GetProperty("transport")}");
+        output.WriteLine($"{browser.Kind}: 10 MiB each way in {seconds:F2} s = {2 * BulkSize / 1e6 / seconds:F1} MB/s both directions together (page: {r.GetProperty("ms").GetDouble():F0} ms); transport {r.GetProperty("transport")}");
         Assert.False(r.TryGetProperty("error", out JsonElement error), $"page error {error}\n{browser.Log}");
         Assert.Equal(BulkSize, r.GetProperty("recvBytes").GetInt32());
         Assert.Equal(Convert.ToHexStringLower(SHA256.HashData(up)), r.GetProperty("recvHash").GetString());
@@ -97,27 +98,29 @@ public sealed class ChromiumInteropTests(ITestOutputHelper output)
         Assert.Equal("FEFD", r.GetProperty("transport").GetProperty("tlsVersion").GetString());
     }
 
-    [Fact]
-    public async Task We_offer_Chromium_answers_and_10_MiB_cross_each_way_byte_exact_over_DTLS_1_2()
+    [Theory]
+    [InlineData(BrowserKind.Chromium)]
+    [InlineData(BrowserKind.Firefox)]
+    public async Task We_offer_the_browser_answers_and_10_MiB_cross_each_way_byte_exact_over_DTLS_1_2(BrowserKind kind)
     {
-        string chromium = Prerequisites.RequireCommand("chromium", "chromium");
         using CancellationTokenSource deadline = Deadline();
         CancellationToken ct = deadline.Token;
-        await using BrowserHarness browser = BrowserHarness.Start(BrowserPage.Html);
-        await using RtcPeerConnection peer = await OfferToChromiumAsync(browser, chromium, "bulk", ct);
+        BrowserHarness browser = await browsers.GetAsync(kind, ct);
+        await using RtcPeerConnection peer = await OfferToBrowserAsync(browser, "bulk", ct);
         Assert.Equal(DtlsProfileKind.Chromium, peer.DtlsProfile);
         await using Stream stream = await peer.OpenStreamAsync("bulk", ct);
         await ExchangeBulkAsync(browser, stream, ct);
     }
 
-    [Fact]
-    public async Task Chromium_offers_we_answer_and_10_MiB_cross_each_way_byte_exact_over_DTLS_1_2()
+    [Theory]
+    [InlineData(BrowserKind.Chromium)]
+    [InlineData(BrowserKind.Firefox)]
+    public async Task The_browser_offers_we_answer_and_10_MiB_cross_each_way_byte_exact_over_DTLS_1_2(BrowserKind kind)
     {
-        string chromium = Prerequisites.RequireCommand("chromium", "chromium");
         using CancellationTokenSource deadline = Deadline();
         CancellationToken ct = deadline.Token;
-        await using BrowserHarness browser = BrowserHarness.Start(BrowserPage.Html);
-        await using RtcPeerConnection peer = await AnswerChromiumAsync(browser, chromium, "bulk", ct);
+        BrowserHarness browser = await browsers.GetAsync(kind, ct);
+        await using RtcPeerConnection peer = await AnswerBrowserAsync(browser, "bulk", ct);
         var (stream, label) = await peer.AcceptStreamAsync(ct);
         await using (stream)
         {
@@ -126,14 +129,15 @@ public sealed class ChromiumInteropTests(ITestOutputHelper output)
         }
     }
 
-    [Fact]
-    public async Task An_unreliable_unordered_channel_carries_1000_whole_messages_each_way()
+    [Theory]
+    [InlineData(BrowserKind.Chromium)]
+    [InlineData(BrowserKind.Firefox)]
+    public async Task An_unreliable_unordered_channel_carries_1000_whole_messages_each_way(BrowserKind kind)
     {
-        string chromium = Prerequisites.RequireCommand("chromium", "chromium");
         using CancellationTokenSource deadline = Deadline();
         CancellationToken ct = deadline.Token;
-        await using BrowserHarness browser = BrowserHarness.Start(BrowserPage.Html);
-        await using RtcPeerConnection peer = await OfferToChromiumAsync(browser, chromium, "lossy", ct);
+        BrowserHarness browser = await browsers.GetAsync(kind, ct);
+        await using RtcPeerConnection peer = await OfferToBrowserAsync(browser, "lossy", ct);
         await using DataChannel channel = await peer.OpenDataChannelAsync(new DataChannelOptions { Label = "lossy", Ordered = false, MaxRetransmits = 0 }, ct);
 
         var seen = new HashSet<int>();
@@ -178,25 +182,26 @@ public sealed class ChromiumInteropTests(ITestOutputHelper output)
         await receiving;
         using JsonDocument result = JsonDocument.Parse(await browser.TakeAsync("result", ct));
         JsonElement r = result.RootElement;
-        output.WriteLine($"Chromium got {r.GetProperty("whole")} whole of 1000 ({r.GetProperty("bad")} bad); we got {seen.Count} ({bad} bad)");
+        output.WriteLine($"{kind} got {r.GetProperty("whole")} whole of 1000 ({r.GetProperty("bad")} bad); we got {seen.Count} ({bad} bad)");
         Assert.False(r.TryGetProperty("error", out JsonElement error), $"page error {error}\n{browser.Log}");
         Assert.False(r.GetProperty("ordered").GetBoolean());
         Assert.Equal(0, r.GetProperty("maxRetransmits").GetInt32());
         Assert.Equal(0, r.GetProperty("bad").GetInt32());
         Assert.Equal(0, bad);
         // Loopback loses a few under load (no retransmission); the point is that messages arrive whole and once, and most arrive.
-        Assert.True(r.GetProperty("whole").GetInt32() >= 800, $"Chromium got only {r.GetProperty("whole")} of 1000");
+        Assert.True(r.GetProperty("whole").GetInt32() >= 800, $"{kind} got only {r.GetProperty("whole")} of 1000");
         Assert.True(seen.Count >= 800, $"we got only {seen.Count} of 1000");
     }
 
-    [Fact]
-    public async Task Chromium_sees_our_channel_close_and_then_the_association_shut_down()
+    [Theory]
+    [InlineData(BrowserKind.Chromium)]
+    [InlineData(BrowserKind.Firefox)]
+    public async Task The_browser_sees_our_channel_close_and_then_the_association_shut_down(BrowserKind kind)
     {
-        string chromium = Prerequisites.RequireCommand("chromium", "chromium");
         using CancellationTokenSource deadline = Deadline();
         CancellationToken ct = deadline.Token;
-        await using BrowserHarness browser = BrowserHarness.Start(BrowserPage.Html);
-        RtcPeerConnection peer = await OfferToChromiumAsync(browser, chromium, "close", ct);
+        BrowserHarness browser = await browsers.GetAsync(kind, ct);
+        RtcPeerConnection peer = await OfferToBrowserAsync(browser, "close", ct);
         await using (peer)
         {
             DataChannel channel = await peer.OpenDataChannelAsync(new DataChannelOptions { Label = "close" }, ct);
