@@ -46,11 +46,13 @@ public sealed partial class BrowserLabTests
             async Task PhaseAsync(string phase, bool connected)
             {
                 // All probes of a phase at once, each from its own socket (one listening window for the lot); the
-                // credentialed stranger check goes last, alone, so that nothing else runs while a peer might react.
+                // credentialed stranger checks go last, one at a time, since a peer may react to each.
                 var probes = ProbeSet(connected);
-                for (int batch = 0; batch < 2; batch++)
+                var batches = new List<List<(string Name, Func<Target, byte[][]> Datagrams, bool Alone)>> { probes.Where(p => !p.Alone).ToList() };
+                batches.AddRange(probes.Where(p => p.Alone).Select(p => new List<(string, Func<Target, byte[][]>, bool)> { p }));
+                foreach (var batch in batches)
                 {
-                    var runs = probes.Where(p => p.Alone == (batch == 1)).Select(p => (p.Name,
+                    var runs = batch.Select(p => (p.Name,
                         Theirs: ProbeAsync(lab, chromium.EndPoint, p.Datagrams(chromium), ct),
                         Mine: ProbeAsync(lab, ours.EndPoint, p.Datagrams(ours), ct))).ToList();
                     foreach (var (name, theirs, mine) in runs)
@@ -166,8 +168,14 @@ public sealed partial class BrowserLabTests
         })], false));
         if (connected)
         {
-            // A stranger who knows the credentials.
+            // A stranger who knows the credentials: a plain check, one with USE-CANDIDATE, and role conflicts (the
+            // target's own role) whose outcome an extreme tie-breaker fixes whatever the target's is (RFC 8445
+            // §7.3.1.1: the larger tie-breaker takes the controlling role; the target keeps its session either way).
             probes.Add(("STUN valid check from a stranger", t => [Check(t)], true));
+            probes.Add(("STUN valid check with USE-CANDIDATE from a stranger", t => [Check(t, useCandidate: true)], true));
+            probes.Add(("STUN role conflict the stranger loses", t => [Check(t, conflict: t.Controlling ? 0 : ulong.MaxValue)], true));
+            probes.Add(("STUN role conflict the stranger wins", t => [Check(t, conflict: t.Controlling ? ulong.MaxValue : 0)], true));
+            probes.Add(("STUN role conflict the stranger loses, after it won", t => [Check(t, conflict: t.Controlling ? 0 : ulong.MaxValue)], true));
         }
 
         return probes;
@@ -185,7 +193,7 @@ public sealed partial class BrowserLabTests
     }
 
     /// <summary>A connectivity check to <paramref name="t"/> as a stranger would build it, with parts left out or wrong on request.</summary>
-    private static byte[] Check(Target t, string? ufrag = null, string? password = null, bool priority = true, bool role = true, ushort unknown = 0) =>
+    private static byte[] Check(Target t, string? ufrag = null, string? password = null, bool priority = true, bool role = true, ushort unknown = 0, bool useCandidate = false, ulong? conflict = null) =>
         Stun(StunClass.Request, StunMethod.Binding, (ref StunMessageWriter w) =>
         {
             w.AddString(StunAttributeType.Username, (ufrag ?? t.Ufrag) + ":prob");
@@ -199,9 +207,16 @@ public sealed partial class BrowserLabTests
                 w.AddUInt32(StunAttributeType.Priority, 1853824767);
             }
 
+            if (useCandidate)
+            {
+                w.AddEmpty(StunAttributeType.UseCandidate);
+            }
+
             if (role)
             {
-                w.AddUInt64(t.Controlling ? StunAttributeType.IceControlled : StunAttributeType.IceControlling, 0x0123456789abcdef);
+                // The other role than the target's, unless a conflict is asked for (then the same, with that tie-breaker).
+                bool sameRole = conflict is not null;
+                w.AddUInt64(t.Controlling ^ sameRole ? StunAttributeType.IceControlled : StunAttributeType.IceControlling, conflict ?? 0x0123456789abcdef);
             }
 
             w.AddMessageIntegrity(Encoding.UTF8.GetBytes(password ?? t.Password));
