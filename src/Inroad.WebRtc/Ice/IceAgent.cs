@@ -331,48 +331,47 @@ internal sealed class IceAgent
             return;
         }
 
+        // Measured against a live Chromium 156 from a stranger's address (BrowserLabTests probe test): an unknown
+        // comprehension-required attribute in 0x4000–0x7FFF gets 420 listing it (with MESSAGE-INTEGRITY), while one
+        // below 0x4000 is ignored; a check without PRIORITY gets 400 with ERROR-CODE + FINGERPRINT only; a check
+        // without a role attribute gets an ordinary success response.
         List<ushort> unknown = request.GetUnknownComprehensionRequired();
+        unknown.RemoveAll(type => type < 0x4000);
         if (unknown.Count > 0)
         {
             SendError(request, from, 420, "Unknown Attribute", withIntegrity: true, unknown.ToArray());
             return;
         }
 
-        bool controlling = request.TryGetUInt64(StunAttributeType.IceControlling, out ulong theirTie);
-        bool controlled = request.TryGetUInt64(StunAttributeType.IceControlled, out ulong theirTie2);
-        if (!request.TryGetPriority(out uint priority) || (!controlling && !controlled))
+        if (!request.TryGetPriority(out uint priority))
         {
-            SendError(request, from, 400, "Bad Request", withIntegrity: true);
+            SendError(request, from, 400, "Bad Request", withIntegrity: false);
             return;
         }
 
-        // RFC 8445 §7.3.1.1 role conflicts. Once a pair is selected we never switch (a stranger who knows the
-        // credentials must not be able to tear the session down, probe-answers.md §6).
-        if (Role == IceRole.Controlling && controlling)
+        bool controlling = request.TryGetUInt64(StunAttributeType.IceControlling, out ulong theirTie);
+        bool controlled = request.TryGetUInt64(StunAttributeType.IceControlled, out ulong theirTie2);
+
+        // RFC 8445 §7.3.1.1 role conflicts, as a live Chromium 156 answers them (BrowserLabTests probe test): the
+        // loser of the tie-break gets 487 (a stranger gets it twice), the winner makes us switch role, even with a
+        // pair selected. The session survives a stranger who knows the credentials (probe-answers.md §6): the pair
+        // stays, and the real peer's next check or 487 settles the roles again (see HandleResponse).
+        bool conflict = (Role == IceRole.Controlling && controlling) || (Role == IceRole.Controlled && controlled);
+        if (conflict)
         {
-            if (_tieBreaker >= theirTie)
+            bool weWin = Role == IceRole.Controlling ? _tieBreaker >= theirTie : _tieBreaker < theirTie2;
+            if (weWin)
             {
                 SendError(request, from, 487, "Role Conflict", withIntegrity: true);
+                if (FindPair(from) is null)
+                {
+                    SendError(request, from, 487, "Role Conflict", withIntegrity: true);
+                }
+
                 return;
             }
 
-            if (SelectedPair is null)
-            {
-                Role = IceRole.Controlled;
-            }
-        }
-        else if (Role == IceRole.Controlled && controlled)
-        {
-            if (_tieBreaker < theirTie2)
-            {
-                SendError(request, from, 487, "Role Conflict", withIntegrity: true);
-                return;
-            }
-
-            if (SelectedPair is null)
-            {
-                Role = IceRole.Controlling;
-            }
+            Role = Role == IceRole.Controlling ? IceRole.Controlled : IceRole.Controlling;
         }
 
         SendSuccess(request, from);
@@ -453,13 +452,20 @@ internal sealed class IceAgent
 
         if (response.Class == StunClass.ErrorResponse)
         {
-            if (response.TryGetErrorCode(out int code, out _) && code == 487 && SelectedPair is null)
+            if (response.TryGetErrorCode(out int code, out _) && code == 487 && (SelectedPair is null || pair == SelectedPair))
             {
-                // RFC 8445 §7.2.5.1: switch role and check again.
+                // RFC 8445 §7.2.5.1: switch role and check again (a consent check at once).
                 Role = Role == IceRole.Controlling ? IceRole.Controlled : IceRole.Controlling;
-                pair.State = IceCandidatePairState.Waiting;
-                pair.Sends = 0;
-                _triggered.Enqueue(pair);
+                if (pair == SelectedPair)
+                {
+                    _nextConsent = now;
+                }
+                else
+                {
+                    pair.State = IceCandidatePairState.Waiting;
+                    pair.Sends = 0;
+                    _triggered.Enqueue(pair);
+                }
             }
             else if (!consent)
             {

@@ -103,9 +103,9 @@ public sealed class BrowserInteropTests(BrowserFixture browsers, ITestOutputHelp
     [InlineData(BrowserKind.Firefox)]
     public async Task We_offer_the_browser_answers_and_10_MiB_cross_each_way_byte_exact_over_DTLS_1_2(BrowserKind kind)
     {
+        BrowserHarness browser = await browsers.GetAsync(kind, TestContext.Current.CancellationToken); // start bounded on its own
         using CancellationTokenSource deadline = Deadline();
         CancellationToken ct = deadline.Token;
-        BrowserHarness browser = await browsers.GetAsync(kind, ct);
         await using RtcPeerConnection peer = await OfferToBrowserAsync(browser, "bulk", ct);
         Assert.Equal(DtlsProfileKind.Chromium, peer.DtlsProfile);
         await using Stream stream = await peer.OpenStreamAsync("bulk", ct);
@@ -117,9 +117,9 @@ public sealed class BrowserInteropTests(BrowserFixture browsers, ITestOutputHelp
     [InlineData(BrowserKind.Firefox)]
     public async Task The_browser_offers_we_answer_and_10_MiB_cross_each_way_byte_exact_over_DTLS_1_2(BrowserKind kind)
     {
+        BrowserHarness browser = await browsers.GetAsync(kind, TestContext.Current.CancellationToken); // start bounded on its own
         using CancellationTokenSource deadline = Deadline();
         CancellationToken ct = deadline.Token;
-        BrowserHarness browser = await browsers.GetAsync(kind, ct);
         await using RtcPeerConnection peer = await AnswerBrowserAsync(browser, "bulk", ct);
         var (stream, label) = await peer.AcceptStreamAsync(ct);
         await using (stream)
@@ -134,9 +134,9 @@ public sealed class BrowserInteropTests(BrowserFixture browsers, ITestOutputHelp
     [InlineData(BrowserKind.Firefox)]
     public async Task An_unreliable_unordered_channel_carries_1000_whole_messages_each_way(BrowserKind kind)
     {
+        BrowserHarness browser = await browsers.GetAsync(kind, TestContext.Current.CancellationToken); // start bounded on its own
         using CancellationTokenSource deadline = Deadline();
         CancellationToken ct = deadline.Token;
-        BrowserHarness browser = await browsers.GetAsync(kind, ct);
         await using RtcPeerConnection peer = await OfferToBrowserAsync(browser, "lossy", ct);
         await using DataChannel channel = await peer.OpenDataChannelAsync(new DataChannelOptions { Label = "lossy", Ordered = false, MaxRetransmits = 0 }, ct);
 
@@ -198,9 +198,9 @@ public sealed class BrowserInteropTests(BrowserFixture browsers, ITestOutputHelp
     [InlineData(BrowserKind.Firefox)]
     public async Task The_browser_sees_our_channel_close_and_then_the_association_shut_down(BrowserKind kind)
     {
+        BrowserHarness browser = await browsers.GetAsync(kind, TestContext.Current.CancellationToken); // start bounded on its own
         using CancellationTokenSource deadline = Deadline();
         CancellationToken ct = deadline.Token;
-        BrowserHarness browser = await browsers.GetAsync(kind, ct);
         RtcPeerConnection peer = await OfferToBrowserAsync(browser, "close", ct);
         await using (peer)
         {

@@ -15,6 +15,7 @@ namespace Inroad.WebRtc.Tests.Browser;
 /// <see cref="DtlsError.PeerRequiresDtls13"/> and the 1.2-only ones succeed; as DTLS clients both browsers accept our
 /// 1.2 server whatever profile shapes its ServerHello.
 /// </summary>
+[Collection(NetLabCollection.Name)]
 public sealed partial class BrowserLabTests(BrowserLabFixture fixture, ITestOutputHelper output) : IClassFixture<BrowserLabFixture>
 {
     /// <summary>

@@ -97,7 +97,7 @@ public sealed class ProbeTests
     }
 
     /// <summary>Probes a censor sends to a suspected proxy (probe-answers.md §1): junk, and everything DTLS-shaped that is not a usable ClientHello.</summary>
-    private static Dictionary<string, byte[]> Probes()
+    internal static Dictionary<string, byte[]> Probes()
     {
         var random = new Random(42);
         byte[] Random(int n)

@@ -10,6 +10,7 @@ namespace Inroad.WebRtc.Tests.Ice;
 /// ICE between the client (behind natA) and the proxy (behind natB) of the namespace lab, with coturn as the
 /// STUN server, for the NAT pairings that decide whether a proxy can serve a client.
 /// </summary>
+[Collection(NetLabCollection.Name)]
 public sealed class IceLabTests
 {
     [Fact]
