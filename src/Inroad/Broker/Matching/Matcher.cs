@@ -39,6 +39,7 @@ internal sealed class Matcher
     private readonly Dictionary<CompartmentKey, Compartment> _compartments = [];
     private readonly Dictionary<Id32, ProxyMatch> _pendingAnswers = [];
     private readonly IpLimiter _limiter;
+    private readonly ConnectionIdSource _connectionIds = new();
     private readonly long _offerMinimumMs;
     private Compartment?[] _scratch = new Compartment?[16];
     private int _announcementCount;
@@ -485,7 +486,7 @@ internal sealed class Matcher
     private void Complete(OfferTicket offer, AnnouncementTicket announcement, bool priority)
     {
         int version = ProtocolVersions.Negotiate(announcement.ProtocolVersion, offer.ProtocolVersion, offer.UseMediaStreams);
-        var match = new ProxyMatch(offer, announcement, Id32.NewRandom(), version, priority);
+        var match = new ProxyMatch(offer, announcement, _connectionIds.Next(), version, priority);
         _pendingAnswers[match.ConnectionId] = match;
         _ = offer.TrySetResult(match);
         _ = announcement.TrySetResult(match);
