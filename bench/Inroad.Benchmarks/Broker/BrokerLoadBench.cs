@@ -42,7 +42,7 @@ internal static class BrokerLoadBench
     public static async Task<int> ServeAsync()
     {
         using SessionPrivateKey key = SessionPrivateKey.FromSeed(BrokerSeed);
-        var service = new BrokerService(new BrokerServiceOptions
+        await using var service = new BrokerService(new BrokerServiceOptions
         {
             CommonCompartments = new CommonCompartments([Common]),
             Destinations = new DestinationCheck(SignedServerEntry.PublicKeyOf(NetworkSeed), tag => tag == "load"),
