@@ -7,7 +7,8 @@ namespace Inroad.Benchmarks;
 /// <summary>
 /// Runs the benchmarks chosen with <c>--filter</c>; one folder per layer. <c>e2e [MiB]</c> instead runs the
 /// whole-path throughput bench (not a BenchmarkDotNet job: it moves real bytes through every role);
-/// <c>broker-load [proxies] [clients] [seconds]</c> drives a real broker over HTTP/2 (see <see cref="BrokerLoadBench"/>).
+/// <c>broker-load [proxies] [clients] [seconds]</c> drives a real broker over HTTP/2 (see <see cref="BrokerLoadBench"/>);
+/// <c>matcher-latency [queued…] [rounds=N] [ops=N]</c> times matches one by one (see <see cref="MatcherLatencyBench"/>).
 /// </summary>
 internal static class Program
 {
@@ -16,6 +17,11 @@ internal static class Program
         if (args.Length > 0 && args[0] == "e2e")
         {
             return await EndToEndBench.RunAsync(args[1..]).ConfigureAwait(false);
+        }
+
+        if (args.Length > 0 && args[0] == "matcher-latency")
+        {
+            return MatcherLatencyBench.Run(args[1..]);
         }
 
         if (BrokerLoadBench.IsServeMode(args))

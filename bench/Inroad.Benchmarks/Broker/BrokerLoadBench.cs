@@ -42,7 +42,7 @@ internal static class BrokerLoadBench
     public static async Task<int> ServeAsync()
     {
         using SessionPrivateKey key = SessionPrivateKey.FromSeed(BrokerSeed);
-        var service = new BrokerService(new BrokerServiceOptions
+        await using var service = new BrokerService(new BrokerServiceOptions
         {
             CommonCompartments = new CommonCompartments([Common]),
             Destinations = new DestinationCheck(SignedServerEntry.PublicKeyOf(NetworkSeed), tag => tag == "load"),
@@ -148,13 +148,16 @@ internal static class BrokerLoadBench
             .Select(i => Task.Run(() => ProxyLoopAsync(transports[i % transports.Length], identity, stats, stop.Token)))
             .ToArray();
 
-        // Let the proxies' handshakes and first announcements land before clients start.
+        // Let the proxies' handshakes and first announcements land before clients start: all sent (paced), then 5 s.
         var settle = Stopwatch.StartNew();
-        while (settle.Elapsed < TimeSpan.FromSeconds(30) && Volatile.Read(ref stats.Announcing) < proxies)
+        while (settle.Elapsed < TimeSpan.FromSeconds(60) && Volatile.Read(ref stats.Announcing) < proxies)
         {
             await Task.Delay(100).ConfigureAwait(false);
         }
 
+        await Task.Delay(TimeSpan.FromSeconds(5)).ConfigureAwait(false);
+
+        long rampErrors = Interlocked.Read(ref stats.Errors);
         TimeSpan cpuBefore = broker.TotalProcessorTime;
         (long rssQueued, _) = Rss(broker.Id);
         var run = Stopwatch.StartNew();
@@ -178,12 +181,12 @@ internal static class BrokerLoadBench
         static double Percentile(double[] sorted, double p) => sorted.Length == 0 ? double.NaN : sorted[Math.Min(sorted.Length - 1, (int)(p * sorted.Length))];
         var c = CultureInfo.InvariantCulture;
         Console.WriteLine(string.Create(c, $"peers                    {proxies} long-polling proxies, {clients} clients offering in a loop, {transports.Length} HTTP/2 connections"));
-        Console.WriteLine(string.Create(c, $"proxies announcing       {Volatile.Read(ref stats.Announcing)} at client start (after {settle.Elapsed.TotalSeconds:F1} s of handshakes)"));
-        Console.WriteLine(string.Create(c, $"matches                  {stats.Matched} in {elapsed:F1} s = {stats.Matched / elapsed:F0} matches/s ({stats.NoMatch} NoMatch, {stats.Limited} Limited, {stats.Errors} errors)"));
+        Console.WriteLine(string.Create(c, $"proxies announcing       {Volatile.Read(ref stats.Announcing)} sent their first request before clients started (after {settle.Elapsed.TotalSeconds:F1} s; handshakes paced at 200/s)"));
+        Console.WriteLine(string.Create(c, $"matches                  {stats.Matched} in {elapsed:F1} s = {stats.Matched / elapsed:F0} matches/s ({stats.NoMatch} NoMatch, {stats.Limited} Limited, {stats.Errors - rampErrors} errors; {rampErrors} more during ramp-up)"));
         Console.WriteLine(string.Create(c, $"offer→answer latency     p50 {Percentile(latencies, 0.50):F1} ms, p99 {Percentile(latencies, 0.99):F1} ms, max {(latencies.Length > 0 ? latencies[^1] : double.NaN):F1} ms ({latencies.Length} samples)"));
         Console.WriteLine(string.Create(c, $"broker RSS               {rssQueued / 1048576.0:F0} MiB with proxies queued, {rssEnd / 1048576.0:F0} MiB at end, peak {Math.Max(peakRss, hwm) / 1048576.0:F0} MiB"));
         Console.WriteLine(string.Create(c, $"broker CPU               {cpu.TotalSeconds:F1} CPU-s during the run ({cpu.TotalSeconds / elapsed * 100:F0}% of one core; load generator shares the machine)"));
-        foreach ((string kind, int count) in stats.ErrorKinds.OrderByDescending(p => p.Value).Take(5))
+        foreach ((string kind, int count) in stats.ErrorKinds.OrderByDescending(p => p.Value).Take(10))
         {
             Console.WriteLine(string.Create(c, $"  error ×{count}: {kind}"));
         }
@@ -195,34 +198,37 @@ internal static class BrokerLoadBench
     {
         using var sessions = new InitiatorSessions(new InitiatorSessionsOptions { PrivateKey = SessionPrivateKey.Generate() });
         bool counted = false;
+        var backoff = new Backoff();
         while (!stop.IsCancellationRequested)
         {
+            string phase = "handshake+announce";
+            long started = Stopwatch.GetTimestamp();
             try
             {
+                await backoff.WaitAsync(stop).ConfigureAwait(false);
+                await HandshakeGate.WaitTurnAsync(sessions, broker, stop).ConfigureAwait(false);
+                phase = sessions.HasSession(broker.PublicKey) ? "announce" : phase;
+                started = Stopwatch.GetTimestamp();
                 Task<byte[]> call = sessions.RoundTripAsync(transport, broker, CborRecords.Marshal(new ProxyAnnounceRequest { Metrics = new PeerMetrics { ProtocolVersion = 1 } }), TimeSpan.Zero, TimeSpan.FromSeconds(40), stop);
-                while (!counted && !call.IsCompleted && !sessions.HasSession(broker.PublicKey))
-                {
-                    await Task.Delay(50, stop).ConfigureAwait(false);
-                }
 
-                if (!counted && sessions.HasSession(broker.PublicKey))
-                {
-                    counted = true;
-                    _ = Interlocked.Increment(ref stats.Announcing);
-                }
-
-                byte[] response = await call.ConfigureAwait(false);
+                // Counted once its first request is under way. (The session counts as established only when the broker
+                // answers that first long poll, and polling for it every 50 ms from 2,000 tasks was itself enough load
+                // to make this process miss handshake deadlines.)
                 if (!counted)
                 {
                     counted = true;
                     _ = Interlocked.Increment(ref stats.Announcing);
                 }
 
+                byte[] response = await call.ConfigureAwait(false);
+                backoff.Reset();
                 if (!CborRecords.TryUnmarshal(response, out ProxyAnnounceResponse? r) || !r!.IsMatch)
                 {
                     continue;
                 }
 
+                phase = "answer";
+                started = Stopwatch.GetTimestamp();
                 string sdp = "v=0\r\na=candidate:1 1 udp 1 127.0.0.1 6000 typ host\r\n";
                 _ = await sessions.RoundTripAsync(transport, broker, CborRecords.Marshal(new ProxyAnswerRequest { ConnectionId = r.ConnectionId, ProxyAnswerSdp = sdp }), TimeSpan.Zero, TimeSpan.FromSeconds(20), stop).ConfigureAwait(false);
             }
@@ -230,7 +236,10 @@ internal static class BrokerLoadBench
             {
                 if (!stop.IsCancellationRequested)
                 {
-                    stats.Error("proxy", e);
+                    // Which request failed and after how long (5 s buckets) tells a late broker from a slow handshake.
+                    double after = Math.Round(Stopwatch.GetElapsedTime(started).TotalSeconds / 5) * 5;
+                    stats.Error(string.Create(CultureInfo.InvariantCulture, $"proxy {phase} after ~{after:F0} s"), e);
+                    backoff.Failed();
                 }
             }
         }
@@ -240,8 +249,18 @@ internal static class BrokerLoadBench
     {
         using var sessions = new InitiatorSessions(new InitiatorSessionsOptions { PrivateKey = SessionPrivateKey.Generate() });
         bool warm = false;
+        var backoff = new Backoff();
         for (int n = 0; !measure.IsCancellationRequested; n++)
         {
+            try
+            {
+                await backoff.WaitAsync(measure).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                break;
+            }
+
             var request = new ClientOfferRequest
             {
                 Metrics = new PeerMetrics { ProtocolVersion = 1 },
@@ -254,7 +273,9 @@ internal static class BrokerLoadBench
             long started = Stopwatch.GetTimestamp();
             try
             {
+                await HandshakeGate.WaitTurnAsync(sessions, broker, stop).ConfigureAwait(false);
                 byte[] response = await sessions.RoundTripAsync(transport, broker, CborRecords.Marshal(request), TimeSpan.Zero, TimeSpan.FromSeconds(15), stop).ConfigureAwait(false);
+                backoff.Reset();
                 double ms = Stopwatch.GetElapsedTime(started).TotalMilliseconds;
                 if (!CborRecords.TryUnmarshal(response, out ClientOfferResponse? r))
                 {
@@ -282,6 +303,7 @@ internal static class BrokerLoadBench
             catch (Exception e) when (e is OperationCanceledException or SessionException or HttpRequestException or TimeoutException)
             {
                 stats.Error("client", e);
+                backoff.Failed();
             }
         }
     }
@@ -304,6 +326,48 @@ internal static class BrokerLoadBench
 
         return (rss, peak);
         static long Kib(string line) => long.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], CultureInfo.InvariantCulture) * 1024;
+    }
+
+    // Real peers do not all handshake in the same second, and back off after failures (design §2.5). The generator
+    // did neither: its 2,000 proxies sent their first handshake messages at once, on a loaded 2-core machine some
+    // round trips missed the sessions' 10 s handshake timeout, and each failure was retried at once, feeding the
+    // stampede. New handshakes are now paced (200 per second) and failures back off.
+    private static class HandshakeGate
+    {
+        private static readonly long Interval = Stopwatch.Frequency / 200;
+        private static long s_next;
+
+        // Waits for this peer's turn to handshake; at once when it has a session.
+        public static Task WaitTurnAsync(InitiatorSessions sessions, ResponderIdentity broker, CancellationToken stop)
+        {
+            if (sessions.HasSession(broker.PublicKey))
+            {
+                return Task.CompletedTask;
+            }
+
+            long now = Stopwatch.GetTimestamp();
+            long turn = Interlocked.Add(ref s_next, Interval) - Interval;
+            if (turn < now)
+            {
+                _ = Interlocked.CompareExchange(ref s_next, now + Interval, turn + Interval); // idle gate: restart from now
+                return Task.CompletedTask;
+            }
+
+            return Task.Delay(Stopwatch.GetElapsedTime(now, turn), stop);
+        }
+    }
+
+    // Exponential from 0.5 s to 15 s with ±50 % jitter after failures; none after successes.
+    private sealed class Backoff
+    {
+        private int _failures;
+
+        public void Failed() => _failures = Math.Min(_failures + 1, 6);
+
+        public void Reset() => _failures = 0;
+
+        public Task WaitAsync(CancellationToken stop) =>
+            _failures == 0 ? Task.CompletedTask : Task.Delay(TimeSpan.FromSeconds(0.5 * (1 << (_failures - 1)) * (0.5 + Random.Shared.NextDouble())), stop);
     }
 
     private sealed class Stats

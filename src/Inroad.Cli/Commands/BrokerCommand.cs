@@ -5,6 +5,7 @@ using Inroad.Broker.Service;
 using Inroad.Sessions;
 using Inroad.Sessions.Keys;
 using Inroad.Sessions.Obfuscation;
+using Microsoft.Extensions.Logging;
 
 namespace Inroad.Cli.Commands;
 
@@ -17,11 +18,14 @@ internal static class BrokerCommand
         {
             FileInfo file = parseResult.GetValue(config)!;
             BrokerConfig settings = BrokerConfig.Load(file.FullName);
-            var service = new BrokerService(settings.ToServiceOptions());
+            using ILoggerFactory logging = CliLogging.Create();
+            var service = new BrokerService(settings.ToServiceOptions(logging));
+            await using ConfiguredAsyncDisposable serviceScope = service.ConfigureAwait(false); // disposed after the host (declared first)
             using var sessions = new ResponderSessions(new ResponderSessionsOptions
             {
                 PrivateKey = SessionPrivateKey.Parse(settings.SessionPrivateKey),
                 ObfuscationSecret = ObfuscationSecret.Parse(settings.ObfuscationSecret),
+                LoggerFactory = logging,
             });
             BrokerHttpHost host = await BrokerHttpHost.StartAsync(settings.ToHostOptions(), service, sessions, cancellationToken).ConfigureAwait(false);
             await using ConfiguredAsyncDisposable hostScope = host.ConfigureAwait(false);

@@ -179,6 +179,7 @@ internal sealed class DemoNetwork : IAsyncDisposable
 
         await Server.DisposeAsync().ConfigureAwait(false);
         await BrokerHost.DisposeAsync().ConfigureAwait(false);
+        await Broker.DisposeAsync().ConfigureAwait(false);
         _serverBrokerSessions.Dispose();
         _brokerSessions.Dispose();
         _serverKey.Dispose();

@@ -292,6 +292,13 @@ public sealed class BrokerReportTests
         (BrokerRelayStep fresh, _) = await f.RunRelayAsync(first, Id32.NewRandom(), ct);
         Assert.True(fresh.Failed);
 
+        // The broker marks its session established just after handing the last handshake packet over; until then a
+        // new match would start another handshake and carry no report to replay.
+        while (!f.Service.Reports.HasSession(ServerEntryOf(f)))
+        {
+            await Task.Delay(10, ct);
+        }
+
         (ClientOfferResponse second, _) = await f.MatchAsync(ct);
         (ClientOfferResponse third, _) = await f.MatchAsync(ct);
         Assert.True((await f.Server.HandlePacketAsync(second.RelayPacketToServer, third.ConnectionId, ct)).Failed); // a client replaying another's report

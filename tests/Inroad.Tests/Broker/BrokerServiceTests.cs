@@ -51,7 +51,7 @@ public sealed class BrokerServiceTests
         DestinationAddress = destination,
     };
 
-    private static async Task<TResponse> Call<TRequest, TResponse>(BrokerService service, Id32 peer, string ip, TRequest request, CancellationToken ct)
+    internal static async Task<TResponse> Call<TRequest, TResponse>(BrokerService service, Id32 peer, string ip, TRequest request, CancellationToken ct)
         where TRequest : ICborRecord<TRequest>
         where TResponse : ICborRecord<TResponse>
     {

@@ -33,12 +33,16 @@ internal sealed class Matcher
         [NatTraversalClass.PartiallyLimited, NatTraversalClass.StrictlyLimited],
     ];
 
+    // Probes spent looking for a priority proxy with quality for the client's ASN (the design's preferred-NAT probe).
+    private const int QualityProbeLimit = 10;
+
     private readonly Lock _lock = new();
     private readonly MatcherOptions _options;
     private readonly AnnouncementSlab _slab = new();
     private readonly Dictionary<CompartmentKey, Compartment> _compartments = [];
     private readonly Dictionary<Id32, ProxyMatch> _pendingAnswers = [];
     private readonly IpLimiter _limiter;
+    private readonly ConnectionIdSource _connectionIds = new();
     private readonly long _offerMinimumMs;
     private Compartment?[] _scratch = new Compartment?[16];
     private int _announcementCount;
@@ -321,20 +325,32 @@ internal sealed class Matcher
         {
             int probes = 0;
             int natClass = (int)offer.NatClass;
-            found = FindOldest(compartments, idCount, true, Preferred[natClass], offer, nowMs, ref probes);
-            if (found < 0)
+            found = FindOldest(compartments, idCount, true, Preferred[natClass], offer, nowMs, null, _options.ProbeLimit, ref probes);
+            if (_options.HasClientQuality is { } quality)
             {
-                found = FindOldest(compartments, idCount, true, Fallback[natClass], offer, nowMs, ref probes);
+                // A priority proxy with quality for this client's ASN counts as NAT-preferred (design §4.4 step 4);
+                // a few probes only, so a matcher with quality costs no more than one without.
+                int qualityProbes = 0;
+                int withQuality = FindOldest(compartments, idCount, true, Fallback[natClass], offer, nowMs, quality, QualityProbeLimit, ref qualityProbes);
+                if (withQuality >= 0 && (found < 0 || _slab[withQuality].DeadlineMs < _slab[found].DeadlineMs))
+                {
+                    found = withQuality;
+                }
             }
 
             if (found < 0)
             {
-                found = FindOldest(compartments, idCount, false, Preferred[natClass], offer, nowMs, ref probes);
+                found = FindOldest(compartments, idCount, true, Fallback[natClass], offer, nowMs, null, _options.ProbeLimit, ref probes);
             }
 
             if (found < 0)
             {
-                found = FindOldest(compartments, idCount, false, Fallback[natClass], offer, nowMs, ref probes);
+                found = FindOldest(compartments, idCount, false, Preferred[natClass], offer, nowMs, null, _options.ProbeLimit, ref probes);
+            }
+
+            if (found < 0)
+            {
+                found = FindOldest(compartments, idCount, false, Fallback[natClass], offer, nowMs, null, _options.ProbeLimit, ref probes);
             }
         }
 
@@ -350,8 +366,9 @@ internal sealed class Matcher
         return found;
     }
 
-    // The oldest acceptable announcement at or near the heads of the given queues, or -1.
-    private int FindOldest(Compartment?[] compartments, int count, bool priority, NatTraversalClass[] classes, OfferTicket offer, long nowMs, ref int probes)
+    // The oldest acceptable announcement at or near the heads of the given queues, or -1. With `quality`, only
+    // proxies with quality for the client's ASN are acceptable.
+    private int FindOldest(Compartment?[] compartments, int count, bool priority, NatTraversalClass[] classes, OfferTicket offer, long nowMs, Func<Id32, uint, uint, bool>? quality, int limit, ref int probes)
     {
         int best = -1;
         long bestDeadline = long.MaxValue;
@@ -367,7 +384,7 @@ internal sealed class Matcher
             {
                 int queue = Compartment.QueueIndex(priority, (int)natClass);
                 int index = compartment.Heads[queue];
-                while (index >= 0 && probes < _options.ProbeLimit)
+                while (index >= 0 && probes < limit)
                 {
                     ref AnnouncementSlab.Slot slot = ref _slab[index];
                     int next = slot.Next;
@@ -382,7 +399,8 @@ internal sealed class Matcher
                     }
 
                     probes++;
-                    if (slot.DeadlineMs < bestDeadline && Acceptable(ref slot, offer))
+                    if (slot.DeadlineMs < bestDeadline && Acceptable(ref slot, offer)
+                        && (quality is null || quality(slot.Ticket!.ProxyId, slot.Asn, offer.Geo.Asn)))
                     {
                         best = index;
                         bestDeadline = slot.DeadlineMs;
@@ -485,7 +503,7 @@ internal sealed class Matcher
     private void Complete(OfferTicket offer, AnnouncementTicket announcement, bool priority)
     {
         int version = ProtocolVersions.Negotiate(announcement.ProtocolVersion, offer.ProtocolVersion, offer.UseMediaStreams);
-        var match = new ProxyMatch(offer, announcement, Id32.NewRandom(), version, priority);
+        var match = new ProxyMatch(offer, announcement, _connectionIds.Next(), version, priority);
         _pendingAnswers[match.ConnectionId] = match;
         _ = offer.TrySetResult(match);
         _ = announcement.TrySetResult(match);

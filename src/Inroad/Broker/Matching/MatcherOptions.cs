@@ -48,6 +48,13 @@ internal sealed class MatcherOptions
     /// </summary>
     public Func<bool>? IsLoadLimiting { get; set; }
 
+    /// <summary>
+    /// Says whether a proxy (ID, ASN) has recent quality for clients of an ASN; a priority proxy that does counts as
+    /// NAT-preferred for such a client (design §4.4). Called under the matcher's lock for at most a few queue heads
+    /// per offer, so it must be quick and must not call back into the matcher. Defaults to none.
+    /// </summary>
+    public Func<Protocol.Id32, uint, uint, bool>? HasClientQuality { get; set; }
+
     /// <summary>Throws <see cref="ArgumentOutOfRangeException"/> naming the first bad property.</summary>
     public void Validate()
     {

@@ -52,6 +52,16 @@ internal sealed class PendingReportTable
         }
     }
 
+    /// <summary>Forgets every entry.</summary>
+    public void Clear()
+    {
+        lock (_lock)
+        {
+            _map.Clear();
+            _order.Clear();
+        }
+    }
+
     /// <summary>Finds a live entry.</summary>
     public bool TryGet(Id32 key, out PendingServerReport? value)
     {

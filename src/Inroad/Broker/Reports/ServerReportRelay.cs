@@ -99,7 +99,26 @@ internal sealed class ServerReportRelay : IDisposable
         return next ?? [];
     }
 
-    public void Dispose() => _sessions.Dispose();
+    /// <summary>The session ID (X25519 public key) the server of <paramref name="entry"/> uses as an initiator; false for unusable keys.</summary>
+    public bool TryGetServerId(ServerEntry entry, out Id32 id)
+    {
+        ArgumentNullException.ThrowIfNull(entry);
+        id = default;
+        if (Identity(entry) is not { } server)
+        {
+            return false;
+        }
+
+        id = Id32.From(server.PublicKey.Id.ToArray());
+        return true;
+    }
+
+    /// <summary>Releases the sessions with servers and forgets pending relays.</summary>
+    public void Dispose()
+    {
+        _pending.Clear();
+        _sessions.Dispose();
+    }
 
     // The sessions layer keeps one session per identity record (a new secret instance would start afresh), so every
     // entry naming the same server must map to the same record. Interning also saves checking the key's group

@@ -6,8 +6,10 @@ using System.Text.Json.Serialization;
 using Inroad.Broker.Compartments;
 using Inroad.Broker.Destinations;
 using Inroad.Broker.Http;
+using Inroad.Broker.Quality;
 using Inroad.Geo;
 using Inroad.Protocol;
+using Microsoft.Extensions.Logging;
 
 namespace Inroad.Broker.Service;
 
@@ -58,7 +60,11 @@ internal sealed class BrokerConfig
             ?? throw new InvalidDataException("empty broker configuration");
     }
 
-    public BrokerServiceOptions ToServiceOptions()
+    /// <summary>Proxy quality reports and priority (design §4.5); off unless <c>enabled</c>.</summary>
+    public ProxyQualityConfig ProxyQuality { get; set; } = new();
+
+    /// <summary>The service options; <paramref name="loggerFactory"/> also serves the broker → server report relay.</summary>
+    public BrokerServiceOptions ToServiceOptions(ILoggerFactory? loggerFactory = null)
     {
         var tags = new HashSet<string>(ValidServerEntryTags, StringComparer.Ordinal);
         return new BrokerServiceOptions
@@ -69,7 +75,8 @@ internal sealed class BrokerConfig
             Destinations = new DestinationCheck(Convert.FromBase64String(Pad(ServerEntrySigningPublicKey)), tags.Contains),
             Geo = new MaxMindGeoLookup(GeoIpCountryDatabase, GeoIpAsnDatabase),
             AllowBogonCandidates = AllowBogonCandidates,
-            Reports = new() { PrivateKey = Inroad.Sessions.Keys.SessionPrivateKey.Parse(SessionPrivateKey) },
+            Reports = new() { PrivateKey = Inroad.Sessions.Keys.SessionPrivateKey.Parse(SessionPrivateKey), LoggerFactory = loggerFactory },
+            Quality = ProxyQuality.ToOptions(),
         };
     }
 
@@ -104,6 +111,32 @@ internal sealed class BrokerConfig
     private static Id32 ParseId(string hex) => Id32.From(Convert.FromHexString(hex));
 
     private static string Pad(string base64) => base64.PadRight(base64.Length + ((4 - (base64.Length % 4)) % 4), '=');
+}
+
+/// <summary><c>proxyQuality</c> in broker.json: the design's tactics for quality and priority (§4.5, §9).</summary>
+internal sealed class ProxyQualityConfig
+{
+    public bool Enabled { get; set; }
+
+    public double TtlHours { get; set; } = 24;
+
+    public int MaxEntries { get; set; } = 1_000_000;
+
+    public Dictionary<string, string[]> PrioritizeFilter { get; set; } = [];
+
+    public int PrioritizeMinVersion { get; set; }
+
+    public double PrioritizeProbability { get; set; } = 1.0;
+
+    public ProxyQualityOptions ToOptions() => new()
+    {
+        Enabled = Enabled,
+        Ttl = TimeSpan.FromHours(TtlHours),
+        MaxEntries = MaxEntries,
+        PrioritizeFilter = PrioritizeFilter,
+        PrioritizeMinVersion = PrioritizeMinVersion,
+        PrioritizeProbability = PrioritizeProbability,
+    };
 }
 
 /// <summary>Source-generated JSON for <see cref="BrokerConfig"/>.</summary>

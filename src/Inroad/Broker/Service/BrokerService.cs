@@ -1,7 +1,10 @@
 using System.Net;
 using Inroad.Broker.Compartments;
 using Inroad.Broker.Destinations;
+using System.Collections.Concurrent;
+using System.IO.Enumeration;
 using Inroad.Broker.Matching;
+using Inroad.Broker.Quality;
 using Inroad.Broker.Reports;
 using Inroad.Broker.Sdp;
 using Inroad.Geo;
@@ -17,9 +20,16 @@ namespace Inroad.Broker.Service;
 /// without backoff), Limited for per-IP limits, refused destinations and proxy answer errors (requester
 /// backs off), MustUpgrade + NoMatch for versions below the minimum, NoAwaitingClient for an answer after
 /// the client left. Malformed records and load shedding throw <see cref="BrokerException"/> (generic 404).
+/// With proxy quality on (design §4.5), tunnel servers seen in validated offers may report which proxies carried
+/// good tunnels (ServerProxyQualityRequest); such proxies announce into the priority queues when the prioritise
+/// filter selects them, and a priority proxy with quality for a client's ASN counts as NAT-preferred for it.
+/// Disposing releases the report relay's sessions; the HTTP host must be stopped first.
 /// </summary>
-internal sealed class BrokerService
+internal sealed class BrokerService : IAsyncDisposable
 {
+    // Servers allowed to report quality: more than any network runs means someone mints entries; start over.
+    private const int MaxKnownReporters = 100_000;
+
     private readonly BrokerServiceOptions _options;
     private readonly Matcher _matcher;
     private readonly CommonCompartments _common;
@@ -28,12 +38,23 @@ internal sealed class BrokerService
     private readonly CandidateFilter _filter;
     private readonly TimeProvider _time;
     private readonly ServerReportRelay _reports;
+    private readonly ProxyQualityOptions _qualityOptions;
+    private readonly ProxyQualityStore _quality;
+    private readonly ConcurrentDictionary<Id32, byte> _knownReporters = new();
+    private int _disposed;
 
     public BrokerService(BrokerServiceOptions options)
     {
         ArgumentNullException.ThrowIfNull(options);
         options.Validate();
         _options = options;
+        _qualityOptions = options.Quality;
+        _quality = new ProxyQualityStore(options.Quality);
+        if (options.Quality.Enabled)
+        {
+            options.Matcher.HasClientQuality ??= (proxyId, proxyAsn, clientAsn) => _quality.HasQuality(new ProxyQualityKey(proxyId, proxyAsn), clientAsn, NowMs);
+        }
+
         _matcher = new Matcher(options.Matcher);
         _common = options.CommonCompartments!;
         _destinations = options.Destinations!;
@@ -49,6 +70,9 @@ internal sealed class BrokerService
     /// <summary>The broker → server report relay (for metrics and tests).</summary>
     public ServerReportRelay Reports => _reports;
 
+    /// <summary>Recent proxy quality (for metrics and tests).</summary>
+    public ProxyQualityStore Quality => _quality;
+
     /// <summary>The peer address of the latest request (for tests of the HTTP host's forwarding rules).</summary>
     internal IPAddress? LastPeerIp { get; private set; }
 
@@ -56,6 +80,11 @@ internal sealed class BrokerService
     public async ValueTask<byte[]> HandleAsync(Id32 peerId, IPAddress peerIp, ReadOnlyMemory<byte> record, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(peerIp);
+        if (Volatile.Read(ref _disposed) != 0)
+        {
+            throw new BrokerException("stopped");
+        }
+
         LastPeerIp = peerIp;
         if (!RecordFraming.TryPeekType(record.Span, out RecordType type))
         {
@@ -68,6 +97,7 @@ internal sealed class BrokerService
             RecordType.ClientOfferRequest => CborRecords.Marshal(await OfferAsync(peerIp, Decode<ClientOfferRequest>(record), cancellationToken).ConfigureAwait(false)),
             RecordType.ProxyAnswerRequest => CborRecords.Marshal(Answer(peerId, Decode<ProxyAnswerRequest>(record))),
             RecordType.ClientRelayedPacketRequest => CborRecords.Marshal(await RelayAsync(Decode<ClientRelayedPacketRequest>(record), cancellationToken).ConfigureAwait(false)),
+            RecordType.ServerProxyQualityRequest => CborRecords.Marshal(QualityReport(peerId, Decode<ServerProxyQualityRequest>(record))),
             _ => throw new BrokerException("unexpected record type"),
         };
     }
@@ -108,13 +138,14 @@ internal sealed class BrokerService
         }
 
         long now = NowMs;
+        GeoKey proxyGeo = _geo.Lookup(proxyIp);
         var ticket = new AnnouncementTicket(
             proxyId,
             compartment,
-            isPriority: false,
+            compartment.Kind == CompartmentKind.Common && IsPrioritized(proxyId, proxyGeo, metrics, now),
             metrics.EffectiveNatType.TraversalClass,
             Math.Min(metrics.ProtocolVersion, ProtocolVersions.Latest),
-            _geo.Lookup(proxyIp),
+            proxyGeo,
             RateLimitKey.From(proxyIp),
             now + (long)_options.ProxyAnnounceTimeout.TotalMilliseconds,
             new AnnouncementContext(request, proxyIp));
@@ -131,6 +162,11 @@ internal sealed class BrokerService
         if (match is null)
         {
             return new ProxyAnnounceResponse { NoMatch = true };
+        }
+
+        if (_qualityOptions.Enabled && !match.IsPersonal)
+        {
+            _quality.Matched(new ProxyQualityKey(proxyId, proxyGeo.Asn), NowMs); // no report for it within the deadline ⇒ a failed match
         }
 
         var offer = (OfferContext)match.Offer.Payload!;
@@ -164,6 +200,11 @@ internal sealed class BrokerService
             || _destinations.Check(request.PackedDestinationServerEntry, request.NetworkProtocol, request.DestinationAddress, out ServerEntry? server) != DestinationVerdict.Allowed)
         {
             return new ClientOfferResponse { Limited = true };
+        }
+
+        if (_qualityOptions.Enabled)
+        {
+            RememberReporter(server!);
         }
 
         GeoKey clientGeo = _geo.Lookup(clientIp);
@@ -290,6 +331,103 @@ internal sealed class BrokerService
     // The client carries one packet of the broker → server report relay each way; empty means the relay is finished.
     private async Task<ClientRelayedPacketResponse> RelayAsync(ClientRelayedPacketRequest request, CancellationToken cancellationToken) =>
         new() { PacketToServer = await _reports.ContinueAsync(request.ConnectionId, request.PacketFromServer, cancellationToken).ConfigureAwait(false) };
+
+    // Priority (design §4.5): quality for the proxy on its current ASN, the prioritise filter, the minimum version, a coin flip.
+    private bool IsPrioritized(Id32 proxyId, GeoKey proxyGeo, PeerMetrics metrics, long nowMs)
+    {
+        ProxyQualityOptions q = _qualityOptions;
+        if (!q.Enabled || q.PrioritizeFilter.Count == 0 || metrics.ProtocolVersion < q.PrioritizeMinVersion
+            || !_quality.HasQuality(new ProxyQualityKey(proxyId, proxyGeo.Asn), nowMs))
+        {
+            return false;
+        }
+
+        foreach ((string name, string[] patterns) in q.PrioritizeFilter)
+        {
+            string value = ParameterValue(metrics.Parameters, name);
+            if (!patterns.Any(p => FileSystemName.MatchesSimpleExpression(p, value, ignoreCase: false)))
+            {
+                return false;
+            }
+        }
+
+        return q.PrioritizeProbability >= 1 || Random.Shared.NextDouble() < q.PrioritizeProbability;
+    }
+
+    private static string ParameterValue(ApiParameters parameters, string name) => name switch
+    {
+        "sponsor_id" => parameters.SponsorId ?? string.Empty,
+        "client_platform" => parameters.ClientPlatform ?? string.Empty,
+        "client_version" => parameters.ClientVersion ?? string.Empty,
+        "network_type" => parameters.NetworkType.ToString(),
+        _ => string.Empty,
+    };
+
+    // A server that a client named in a validated offer may report proxy quality (design §3.1): its session ID.
+    private void RememberReporter(ServerEntry server)
+    {
+        if (_reports.TryGetServerId(server, out Id32 id) && !_knownReporters.ContainsKey(id))
+        {
+            if (_knownReporters.Count >= MaxKnownReporters)
+            {
+                _knownReporters.Clear();
+            }
+
+            _knownReporters[id] = 0;
+        }
+    }
+
+    // ServerProxyQualityRequest: only from a known server; every proxy key must parse. Client ASNs are decimal text
+    // (anything else is "unknown"); zero or negative counts carry no quality.
+    private ServerProxyQualityResponse QualityReport(Id32 peerId, ServerProxyQualityRequest request)
+    {
+        if (!_qualityOptions.Enabled || !_knownReporters.ContainsKey(peerId))
+        {
+            throw new BrokerException("quality report from an unknown server");
+        }
+
+        if (request.QualityCounts.Count > _qualityOptions.MaxRequestEntries)
+        {
+            throw new BrokerException("too many quality entries");
+        }
+
+        long now = NowMs;
+        var asns = new List<uint>();
+        foreach (ProxyQualityCounts counts in request.QualityCounts)
+        {
+            if (!ProxyQualityKey.TryRead(counts.Key.Span, out ProxyQualityKey key))
+            {
+                throw new BrokerException("malformed proxy quality key");
+            }
+
+            asns.Clear();
+            foreach ((string clientAsn, long count) in counts.ClientAsnCounts)
+            {
+                if (count > 0)
+                {
+                    asns.Add(uint.TryParse(clientAsn, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out uint asn) ? asn : 0);
+                }
+            }
+
+            if (asns.Count > 0)
+            {
+                _quality.Report(key, System.Runtime.InteropServices.CollectionsMarshal.AsSpan(asns), now);
+            }
+        }
+
+        return new ServerProxyQualityResponse();
+    }
+
+    /// <summary>Refuses further requests and releases the report relay's sessions and pending relays.</summary>
+    public ValueTask DisposeAsync()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) == 0)
+        {
+            _reports.Dispose();
+        }
+
+        return ValueTask.CompletedTask;
+    }
 
     // Waits for a ticket; on timeout or cancellation withdraws it (which completes it with null unless a match
     // won the race, in which case the match is returned). Cancellation without a match throws.

@@ -1,6 +1,7 @@
 using Inroad.Broker.Compartments;
 using Inroad.Broker.Destinations;
 using Inroad.Broker.Matching;
+using Inroad.Broker.Quality;
 using Inroad.Broker.Reports;
 using Inroad.Broker.Sdp;
 using Inroad.Geo;
@@ -37,6 +38,9 @@ internal sealed class BrokerServiceOptions
     /// <summary>The relay of BrokerServerReports to tunnel servers (its key should be the broker's session key).</summary>
     public ServerReportRelayOptions Reports { get; set; } = new();
 
+    /// <summary>Proxy quality reports and priority (off by default).</summary>
+    public ProxyQualityOptions Quality { get; set; } = new();
+
     /// <summary>Clock for deadlines.</summary>
     public TimeProvider TimeProvider { get; set; } = TimeProvider.System;
 
@@ -51,6 +55,8 @@ internal sealed class BrokerServiceOptions
         ArgumentNullException.ThrowIfNull(TimeProvider, nameof(TimeProvider));
         ArgumentNullException.ThrowIfNull(Reports, nameof(Reports));
         Reports.Validate();
+        ArgumentNullException.ThrowIfNull(Quality, nameof(Quality));
+        Quality.Validate();
         foreach ((TimeSpan value, string name) in new[]
         {
             (ProxyAnnounceTimeout, nameof(ProxyAnnounceTimeout)),
