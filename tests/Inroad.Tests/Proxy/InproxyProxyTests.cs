@@ -158,6 +158,7 @@ public sealed class InproxyProxyTests
         CancellationToken ct = Timeout();
 
         // No common compartment on this broker: every common announcement is Limited.
+        var watch = Stopwatch.StartNew();
         await using ProxyHarness limitedBroker = await ProxyHarness.StartAsync(ct, noCommonCompartments: true);
         (InproxyProxy limited, _) = limitedBroker.StartProxy(limitedBroker.ProxyOptions());
 
@@ -165,17 +166,28 @@ public sealed class InproxyProxyTests
         await using ProxyHarness idleBroker = await ProxyHarness.StartAsync(ct, announceTimeout: TimeSpan.FromMilliseconds(200));
         (InproxyProxy idle, _) = idleBroker.StartProxy(idleBroker.ProxyOptions());
 
-        await Task.Delay(TimeSpan.FromSeconds(3), ct);
+        // Waits on counts, not on a fixed window, so a loaded machine only makes the test slower.
+        await WaitUntilAsync(() => idle.Snapshot().Counters.NoMatch >= 6, ct);
+        await WaitUntilAsync(() => limited.Snapshot().Counters.Limited >= 3, ct);
         ProxyActivity l = limited.Snapshot();
+        double elapsedMs = watch.Elapsed.TotalMilliseconds;
         ProxyActivity n = idle.Snapshot();
 
-        // Backoff 200, 400, 800, 1600 ms (±50 %) from a 100 ms delay: at most 6 answers in 3 s; without backoff ~30.
-        Assert.InRange(l.Counters.Limited, 2, 7);
-        Assert.True(l.BackoffFactor >= 4, $"factor {l.BackoffFactor}");
-        Assert.Equal(l.Counters.Limited, l.Counters.Backoffs);
+        // Backoff 200, 400, 800, 1600 ms (±50 %): the k-th Limited answer comes at least the sum of the first k-1
+        // half backoffs after the start. Without backoff the answers come every ~100 ms and this fails.
+        double minimumMs = 0;
+        for (int i = 0; i < l.Counters.Limited - 1; i++)
+        {
+            minimumMs += 100 * Math.Pow(2, i);
+        }
 
-        // NoMatch: each cycle is the 200 ms poll plus a 50..150 ms stagger, and never a backoff.
-        Assert.True(n.Counters.NoMatch >= 6, $"{n.Counters.NoMatch} no-match announcements");
+        Assert.True(elapsedMs >= minimumMs, $"{l.Counters.Limited} Limited answers in {elapsedMs:F0} ms (backoff allows ≥ {minimumMs:F0} ms)");
+        Assert.True(l.BackoffFactor >= 4, $"factor {l.BackoffFactor}");
+
+        // Each Limited answer backs off once (the last one's backoff may follow its count by a moment).
+        Assert.InRange(l.Counters.Backoffs, l.Counters.Limited - 1, l.Counters.Limited);
+
+        // NoMatch never backs off.
         Assert.Equal(0, n.Counters.Backoffs);
         Assert.Equal(1, n.BackoffFactor);
     }
