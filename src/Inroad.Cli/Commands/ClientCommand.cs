@@ -28,6 +28,7 @@ internal static class ClientCommand
             Id32? personal;
             IReadOnlyList<Id32> common;
             LocalProxyOptions local;
+            DialRateLimit dialRateLimit;
             try
             {
                 settings = ClientConfig.Load(parseResult.GetValue(config)!.FullName);
@@ -43,6 +44,7 @@ internal static class ClientCommand
                 }
 
                 Inroad.Network.HostNatConfig.Validate(settings.PortMapping, settings.NatDiscovery);
+                dialRateLimit = settings.DialRateLimit();
                 local = new LocalProxyOptions
                 {
                     SocksEndPoint = ClientConfig.ParseListen(settings.SocksListen, "socksListen"),
@@ -64,6 +66,7 @@ internal static class ClientCommand
             {
                 Brokers = brokers,
                 Nat = nat,
+                DialRateLimit = dialRateLimit,
                 WebRtc = new Inroad.WebRtc.PeerConnection.RtcPeerOptions { IncludeLoopback = settings.IncludeLoopback },
                 CommonCompartmentIds = common,
                 PersonalCompartmentId = personal,
