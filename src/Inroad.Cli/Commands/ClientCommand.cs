@@ -37,6 +37,11 @@ internal static class ClientCommand
                 server = ServerIdentity.FromSignedEntry(entry);
                 destination = new InproxyDestination(entry, settings.Destination ?? ClientConfig.DefaultDestination(entry));
                 personal = settings.PersonalCompartment();
+                if (personal is Id32 compartment)
+                {
+                    brokerSpecs = PersonalBrokers.Order(brokerSpecs, compartment); // the rendezvous order its proxy uses too
+                }
+
                 common = settings.CommonCompartments();
                 if (personal is null && common.Count == 0)
                 {

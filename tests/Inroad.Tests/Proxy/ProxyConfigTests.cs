@@ -122,6 +122,22 @@ public sealed class ProxyConfigTests : IDisposable
     }
 
     [Fact]
+    public void A_personal_proxy_announces_at_its_compartment_s_rendezvous_brokers()
+    {
+        Id32 id = Id32.NewRandom();
+        string brokers = string.Join(", ", Enumerable.Range(0, 5).Select(_ => Broker()));
+        ProxyConfig config = ProxyConfig.Load(Write($$"""{ "brokers": [ {{brokers}} ], "personalPairing": "{{PairingString.Encode(id)}}" }"""));
+        using SessionPrivateKey key = SessionPrivateKey.Generate();
+        IReadOnlyList<Inroad.Brokers.BrokerSpec> all = config.ToBrokerClientOptions(key).Brokers;
+        IReadOnlyList<Inroad.Brokers.BrokerSpec> personal = config.ToBrokerClientOptions(key, personal: true).Brokers;
+        Assert.Equal(5, all.Count);
+        Assert.Equal( // what a client with the pairing string computes (each load makes new spec objects: compare keys)
+            Inroad.Brokers.PersonalBrokers.Order(all, id).Select(b => b.Identity.PublicKey.ToString()),
+            personal.Select(b => b.Identity.PublicKey.ToString()));
+        Assert.Equal(3, personal.Count);
+    }
+
+    [Fact]
     public void A_corrupt_key_file_is_refused_not_replaced()
     {
         ProxyConfig config = ProxyConfig.Load(Write($$"""{ "brokers": [ {{Broker()}} ] }"""));
