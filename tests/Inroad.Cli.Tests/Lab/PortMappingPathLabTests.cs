@@ -98,8 +98,9 @@ public sealed partial class PortMappingPathLabTests : IDisposable
             Match record = await mapped.Server.WaitAsync(TunnelRecord(), TimeSpan.FromSeconds(30), ct);
             Assert.Contains("Pcp", record.Groups[1].Value, StringComparison.Ordinal);
             Assert.True(long.Parse(record.Groups[2].Value, CultureInfo.InvariantCulture) > data.Length, record.Value);
+            Match probe = ProbeLine().Match(mapped.Proxy.Output);
             log?.WriteLine(
-                $"mapped: {map.Groups[1].Value} UDP {map.Groups[2].Value} -> {external} in {map.Groups[5].Value} ms; client dial {dialed.Groups[1].Value} ms, " +
+                $"probe: {(probe.Success ? probe.Value : "?")}; mapped: {map.Groups[1].Value} UDP {map.Groups[2].Value} -> {external} in {map.Groups[5].Value} ms; client dial {dialed.Groups[1].Value} ms, " +
                 $"tunnel up {tunnelUp.TotalMilliseconds:0} ms after the client started; first echoed byte {firstByte.TotalMilliseconds:0} ms after the SOCKS connect; " +
                 $"1 MiB echoed in {bulk.TotalMilliseconds:0} ms; NAT discovery: proxy {proxyNat.Value}, client {clientNat.Value}; record: {record.Value}");
         }
@@ -116,6 +117,9 @@ public sealed partial class PortMappingPathLabTests : IDisposable
 
     [GeneratedRegex("^tunnel connected", RegexOptions.Multiline)]
     private static partial Regex TunnelConnected();
+
+    [GeneratedRegex(@"gateway offers .* \(probe \d+ ms\)")]
+    private static partial Regex ProbeLine();
 
     [GeneratedRegex(@"NAT discovery: (\w+)/(\w+)")]
     private static partial Regex NatDiscovered();
