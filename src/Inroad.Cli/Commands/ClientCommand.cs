@@ -28,6 +28,7 @@ internal static class ClientCommand
             Id32? personal;
             IReadOnlyList<Id32> common;
             LocalProxyOptions local;
+            DialRateLimit dialRateLimit;
             try
             {
                 settings = ClientConfig.Load(parseResult.GetValue(config)!.FullName);
@@ -36,6 +37,11 @@ internal static class ClientCommand
                 server = ServerIdentity.FromSignedEntry(entry);
                 destination = new InproxyDestination(entry, settings.Destination ?? ClientConfig.DefaultDestination(entry));
                 personal = settings.PersonalCompartment();
+                if (personal is Id32 compartment)
+                {
+                    brokerSpecs = PersonalBrokers.Order(brokerSpecs, compartment); // the rendezvous order its proxy uses too
+                }
+
                 common = settings.CommonCompartments();
                 if (personal is null && common.Count == 0)
                 {
@@ -43,6 +49,7 @@ internal static class ClientCommand
                 }
 
                 Inroad.Network.HostNatConfig.Validate(settings.PortMapping, settings.NatDiscovery);
+                dialRateLimit = settings.DialRateLimit();
                 local = new LocalProxyOptions
                 {
                     SocksEndPoint = ClientConfig.ParseListen(settings.SocksListen, "socksListen"),
@@ -64,6 +71,7 @@ internal static class ClientCommand
             {
                 Brokers = brokers,
                 Nat = nat,
+                DialRateLimit = dialRateLimit,
                 WebRtc = new Inroad.WebRtc.PeerConnection.RtcPeerOptions { IncludeLoopback = settings.IncludeLoopback },
                 CommonCompartmentIds = common,
                 PersonalCompartmentId = personal,

@@ -37,12 +37,15 @@ internal static class ProxyCommand
             using (key)
             {
                 using ILoggerFactory logging = CliLogging.Create();
-                using var brokers = new BrokerClient(settings.ToBrokerClientOptions(key));
+                using var brokers = new BrokerClient(settings.ToBrokerClientOptions(key, logging));
+
+                // Personal slots meet their clients at the compartment's rendezvous brokers (same key, so same proxy ID).
+                using BrokerClient? personalBrokers = settings.PersonalSlots > 0 ? new BrokerClient(settings.ToBrokerClientOptions(key, logging, personal: true)) : null;
                 Inroad.Network.HostNat nat = settings.CreateHostNat(logging);
                 await using System.Runtime.CompilerServices.ConfiguredAsyncDisposable natLifetime = nat.ConfigureAwait(false);
 
                 // One loop per kind of slot (common, personal), both under this proxy ID and one host NAT state.
-                InproxyProxy[] loops = [.. settings.ToProxyOptions(brokers, logging, nat).Select(o => new InproxyProxy(o))];
+                InproxyProxy[] loops = [.. settings.ToProxyOptions(brokers, logging, nat, personalBrokers).Select(o => new InproxyProxy(o))];
                 await output.WriteLineAsync($"proxy ID {brokers.Id}{(created ? " (new key written to " + settings.KeyFile + ")" : "")}").ConfigureAwait(false);
                 await output.WriteLineAsync($"serving {settings.CommonSlots} common and {settings.PersonalSlots} personal clients").ConfigureAwait(false);
                 (int Connecting, int Connected) shown = (-1, -1);

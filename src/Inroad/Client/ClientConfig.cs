@@ -34,6 +34,28 @@ internal sealed class ClientConfig
     /// <summary>Offer loopback ICE candidates (every role on one machine, for tests). Defaults to false.</summary>
     public bool IncludeLoopback { get; set; }
 
+    /// <summary>Dial starts allowed per <see cref="DialRateLimitIntervalMilliseconds"/>; 0 is unlimited. Defaults to 2 (design §8.5).</summary>
+    public int DialRateLimitQuantity { get; set; } = Dial.DialRateLimit.Default.Quantity;
+
+    /// <summary>The dial rate limit's period. Defaults to 500 ms.</summary>
+    public int DialRateLimitIntervalMilliseconds { get; set; } = (int)Dial.DialRateLimit.Default.Interval.TotalMilliseconds;
+
+    /// <summary>The dial rate limit this file asks for; throws <see cref="FormatException"/> naming the field.</summary>
+    public Dial.DialRateLimit DialRateLimit()
+    {
+        var limit = new Dial.DialRateLimit { Quantity = DialRateLimitQuantity, Interval = TimeSpan.FromMilliseconds(DialRateLimitIntervalMilliseconds) };
+        try
+        {
+            limit.Validate();
+        }
+        catch (ArgumentOutOfRangeException e)
+        {
+            throw new FormatException($"dialRateLimit{e.ParamName}: {e.Message}", e);
+        }
+
+        return limit;
+    }
+
     /// <summary>Port mapping of each dial's WebRTC port at the gateway. Absent: on, default gateway.</summary>
     public Network.PortMappingConfig? PortMapping { get; set; }
 

@@ -509,17 +509,25 @@ internal sealed partial class HostNat : IAsyncDisposable
     }
 
     // The kernel picks an unused port; the peer connection binds it right after (a race lost there falls back to normal candidates).
+    // Dual-stack when it can (the peer connection binds [::] when the OS has IPv6), else IPv4 (IPv6 disabled on the host).
     private static int FreeUdpPort()
     {
-        bool v6 = Socket.OSSupportsIPv6;
-        using var socket = new Socket(v6 ? AddressFamily.InterNetworkV6 : AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
-        if (v6)
+        if (Socket.OSSupportsIPv6)
         {
-            socket.DualMode = true;
+            try
+            {
+                using var dual = new Socket(AddressFamily.InterNetworkV6, SocketType.Dgram, ProtocolType.Udp) { DualMode = true };
+                dual.Bind(new IPEndPoint(IPAddress.IPv6Any, 0));
+                return ((IPEndPoint)dual.LocalEndPoint!).Port;
+            }
+            catch (SocketException)
+            {
+            }
         }
 
-        socket.Bind(new IPEndPoint(v6 ? IPAddress.IPv6Any : IPAddress.Any, 0));
-        return ((IPEndPoint)socket.LocalEndPoint!).Port;
+        using var v4 = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
+        v4.Bind(new IPEndPoint(IPAddress.Any, 0));
+        return ((IPEndPoint)v4.LocalEndPoint!).Port;
     }
 
     [LoggerMessage(EventId = 1, Level = LogLevel.Information, Message = "Port mapping: gateway offers {Protocols} (probe {Ms:0} ms)")]

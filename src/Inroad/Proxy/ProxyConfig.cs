@@ -159,19 +159,26 @@ internal sealed class ProxyConfig
         return fresh;
     }
 
-    /// <summary>Options of the proxy's broker client; <paramref name="key"/> is its identity (not owned).</summary>
-    public BrokerClientOptions ToBrokerClientOptions(SessionPrivateKey key, ILoggerFactory? loggerFactory = null) => new()
+    /// <summary>
+    /// Options of the proxy's broker client; <paramref name="key"/> is its identity (not owned). With
+    /// <paramref name="personal"/> the brokers are the compartment's rendezvous order (<see cref="PersonalBrokers"/>),
+    /// the same its clients walk.
+    /// </summary>
+    public BrokerClientOptions ToBrokerClientOptions(SessionPrivateKey key, ILoggerFactory? loggerFactory = null, bool personal = false) => new()
     {
-        Brokers = Brokers.Select(b => b.ToSpec()).ToArray(),
+        Brokers = personal && PairingString.TryDecode(PersonalPairing, out Protocol.Id32 id)
+            ? PersonalBrokers.Order(Brokers.Select(b => b.ToSpec()).ToArray(), id)
+            : Brokers.Select(b => b.ToSpec()).ToArray(),
         PrivateKey = key,
         LoggerFactory = loggerFactory,
     };
 
     /// <summary>
-    /// Options of one announcing loop per kind of slot configured (common, then personal), all over <paramref name="brokers"/>
-    /// (shared, not owned), so both kinds run under the same proxy ID.
+    /// Options of one announcing loop per kind of slot configured (common, then personal), over <paramref name="brokers"/>
+    /// (shared, not owned) — the personal loop over <paramref name="personalBrokers"/> when given (the rendezvous order,
+    /// same key) — so both kinds run under the same proxy ID.
     /// </summary>
-    public IReadOnlyList<ProxyOptions> ToProxyOptions(BrokerClient brokers, ILoggerFactory? loggerFactory = null, Network.HostNat? nat = null)
+    public IReadOnlyList<ProxyOptions> ToProxyOptions(BrokerClient brokers, ILoggerFactory? loggerFactory = null, Network.HostNat? nat = null, BrokerClient? personalBrokers = null)
     {
         Protocol.Id32? personal = PairingString.TryDecode(PersonalPairing, out Protocol.Id32 id) ? id : null;
         var loops = new List<ProxyOptions>();
@@ -182,7 +189,7 @@ internal sealed class ProxyConfig
 
         if (personal is not null && PersonalSlots > 0)
         {
-            loops.Add(Options(brokers, personal, 0, PersonalSlots, loggerFactory, nat));
+            loops.Add(Options(personalBrokers ?? brokers, personal, 0, PersonalSlots, loggerFactory, nat));
         }
 
         return loops;

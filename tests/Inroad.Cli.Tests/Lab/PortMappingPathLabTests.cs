@@ -41,6 +41,7 @@ public sealed partial class PortMappingPathLabTests : IDisposable
         cts.CancelAfter(TimeSpan.FromSeconds(200)); // after CreateAsync: its wait for the machine-wide lab lock has its own bound
         CancellationToken ct = cts.Token;
         ITestOutputHelper? log = TestContext.Current.TestOutputHelper;
+        var total = Stopwatch.StartNew();
 
         // An echo service beside the tunnel server (its loopback, allowed by denyTargets: []).
         using TcpListener echo = lab.RunIn(NetLabHosts.Server, () =>
@@ -86,15 +87,22 @@ public sealed partial class PortMappingPathLabTests : IDisposable
             Assert.Equal(data, back);
             socket.Shutdown(SocketShutdown.Both);
 
+            // Both ran RFC 5780 discovery against coturn in the background and found their symmetric NATs.
+            Match proxyNat = await mapped.Proxy.WaitAsync(NatDiscovered(), TimeSpan.FromSeconds(30), ct);
+            Match clientNat = await mapped.Client.WaitAsync(NatDiscovered(), TimeSpan.FromSeconds(30), ct);
+            Assert.Equal("AddressPortDependent", proxyNat.Groups[1].Value);
+            Assert.Equal("AddressPortDependent", clientNat.Groups[1].Value);
+
             // The tunnel's record at the server names the proxy's port mapping (the broker's report carries the proxy's metrics).
             await mapped.Client.InterruptAsync(ct);
             Match record = await mapped.Server.WaitAsync(TunnelRecord(), TimeSpan.FromSeconds(30), ct);
             Assert.Contains("Pcp", record.Groups[1].Value, StringComparison.Ordinal);
             Assert.True(long.Parse(record.Groups[2].Value, CultureInfo.InvariantCulture) > data.Length, record.Value);
+            Match probe = ProbeLine().Match(mapped.Proxy.Output);
             log?.WriteLine(
-                $"mapped: {map.Groups[1].Value} UDP {map.Groups[2].Value} -> {external} in {map.Groups[5].Value} ms; client dial {dialed.Groups[1].Value} ms, " +
+                $"probe: {(probe.Success ? probe.Value : "?")}; mapped: {map.Groups[1].Value} UDP {map.Groups[2].Value} -> {external} in {map.Groups[5].Value} ms; client dial {dialed.Groups[1].Value} ms, " +
                 $"tunnel up {tunnelUp.TotalMilliseconds:0} ms after the client started; first echoed byte {firstByte.TotalMilliseconds:0} ms after the SOCKS connect; " +
-                $"1 MiB echoed in {bulk.TotalMilliseconds:0} ms; record: {record.Value}");
+                $"1 MiB echoed in {bulk.TotalMilliseconds:0} ms; NAT discovery: proxy {proxyNat.Value}, client {clientNat.Value}; record: {record.Value}");
         }
 
         // 2. The same pair with mapping off: ICE cannot get through two symmetric NATs, the client never connects.
@@ -103,12 +111,18 @@ public sealed partial class PortMappingPathLabTests : IDisposable
             await unmapped.Client.WaitAsync(WebRtcFailed(), TimeSpan.FromSeconds(60), ct);
             Assert.DoesNotMatch(TunnelConnected(), unmapped.Client.Output);
             Assert.DoesNotMatch(MappedLine(), unmapped.Proxy.Output);
-            log?.WriteLine($"unmapped: first WebRTC failure {unmapped.ClientStarted.Elapsed.TotalMilliseconds:0} ms after the client started; no tunnel");
+            log?.WriteLine($"unmapped: first WebRTC failure {unmapped.ClientStarted.Elapsed.TotalMilliseconds:0} ms after the client started; no tunnel; both phases {total.Elapsed.TotalSeconds:0} s");
         }
     }
 
     [GeneratedRegex("^tunnel connected", RegexOptions.Multiline)]
     private static partial Regex TunnelConnected();
+
+    [GeneratedRegex(@"gateway offers .* \(probe \d+ ms\)")]
+    private static partial Regex ProbeLine();
+
+    [GeneratedRegex(@"NAT discovery: (\w+)/(\w+)")]
+    private static partial Regex NatDiscovered();
 
     [GeneratedRegex("local WebRTC failure")]
     private static partial Regex WebRtcFailed();

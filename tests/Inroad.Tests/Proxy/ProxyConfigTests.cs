@@ -89,11 +89,52 @@ public sealed class ProxyConfigTests : IDisposable
     [InlineData("""{ "brokers": [ BROKER ], "maxCommonClients": 0 }""", "maxCommonClients")]
     [InlineData("""{ "brokers": [ BROKER ], "limitUpstreamBytesPerSecond": -1 }""", "limitUpstreamBytesPerSecond")]
     [InlineData("""{ "brokers": [ BROKER ], "inactivityTimeoutSeconds": 0 }""", "inactivityTimeoutSeconds")]
+    [InlineData("""{ "brokers": [ BROKER ], "portMapping": { "gateway": "fe80::1" } }""", "portMapping.gateway")]
+    [InlineData("""{ "brokers": [ BROKER ], "natDiscovery": { "stunServers": [ "stun.example.org" ] } }""", "natDiscovery.stunServers")]
     [InlineData("""{ "brokers": """, "JSON")]
     public void Bad_configurations_name_the_field(string json, string field)
     {
         var e = Assert.Throws<InvalidDataException>(() => ProxyConfig.Load(Write(json.Replace("BROKER", Broker(), StringComparison.Ordinal))));
         Assert.Contains(field, e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Port_mapping_and_nat_discovery_default_on_and_can_be_set_or_turned_off()
+    {
+        ProxyConfig defaults = ProxyConfig.Load(Write($$"""{ "brokers": [ {{Broker()}} ] }"""));
+        await using (Inroad.Network.HostNat nat = defaults.CreateHostNat())
+        {
+            Assert.True(nat.PortMappingEnabled); // nothing is sent before Start
+        }
+
+        Inroad.Network.HostNatOptions set = Inroad.Network.HostNatConfig.ToOptions(
+            new Inroad.Network.PortMappingConfig { Gateway = "192.0.2.1" }, new Inroad.Network.NatDiscoveryConfig { StunServers = ["192.0.2.9:3478"] }, ["embedded:3478"], null);
+        Assert.Equal(System.Net.IPAddress.Parse("192.0.2.1"), set.PortMapping.Gateway);
+        Assert.Equal(["192.0.2.9:3478"], set.Discovery.StunServers);
+        Assert.Equal(["embedded:3478"], Inroad.Network.HostNatConfig.ToOptions(null, null, ["embedded:3478"], null).Discovery.StunServers);
+
+        ProxyConfig off = ProxyConfig.Load(Write($$"""{ "brokers": [ {{Broker()}} ], "portMapping": { "enabled": false }, "natDiscovery": { "enabled": false } }"""));
+        await using Inroad.Network.HostNat none = off.CreateHostNat();
+        none.Start();
+        Assert.False(none.PortMappingEnabled);
+        Assert.Null(await none.TryMapUdpPortAsync(waitForProbe: true, TestContext.Current.CancellationToken));
+        Assert.True(none.DiscoveryCompletion.IsCompleted);
+    }
+
+    [Fact]
+    public void A_personal_proxy_announces_at_its_compartment_s_rendezvous_brokers()
+    {
+        Id32 id = Id32.NewRandom();
+        string brokers = string.Join(", ", Enumerable.Range(0, 5).Select(_ => Broker()));
+        ProxyConfig config = ProxyConfig.Load(Write($$"""{ "brokers": [ {{brokers}} ], "personalPairing": "{{PairingString.Encode(id)}}" }"""));
+        using SessionPrivateKey key = SessionPrivateKey.Generate();
+        IReadOnlyList<Inroad.Brokers.BrokerSpec> all = config.ToBrokerClientOptions(key).Brokers;
+        IReadOnlyList<Inroad.Brokers.BrokerSpec> personal = config.ToBrokerClientOptions(key, personal: true).Brokers;
+        Assert.Equal(5, all.Count);
+        Assert.Equal( // what a client with the pairing string computes (each load makes new spec objects: compare keys)
+            Inroad.Brokers.PersonalBrokers.Order(all, id).Select(b => b.Identity.PublicKey.ToString()),
+            personal.Select(b => b.Identity.PublicKey.ToString()));
+        Assert.Equal(3, personal.Count);
     }
 
     [Fact]

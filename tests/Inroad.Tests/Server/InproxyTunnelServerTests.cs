@@ -64,7 +64,8 @@ public sealed class InproxyTunnelServerTests
 
     private static VerifiedBrokerReport Report(Id32 connection) => new(
         SessionPrivateKey.Generate().Id,
-        new BrokerServerReport { ConnectionId = connection, ProxyId = Id32.NewRandom(), ClientIp = "203.0.113.7", ProxyIp = "127.0.0.1", ProxyDtlsFingerprint = "Firefox" });
+        new BrokerServerReport { ConnectionId = connection, ProxyId = Id32.NewRandom(), ClientIp = "203.0.113.7", ProxyIp = "127.0.0.1", ProxyDtlsFingerprint = "Firefox",
+            ProxyMetrics = new PeerMetrics { PortMappingTypes = [3, 1] } });
 
     private sealed class Fixture : IAsyncDisposable
     {
@@ -134,11 +135,20 @@ public sealed class InproxyTunnelServerTests
         ServerTunnelRecord record = await fixture.Ended.Task.WaitAsync(ct);
         Assert.Equal(fixture.Connection.ToHex(), record.ConnectionId);
         Assert.Equal("Firefox", record.ProxyDtlsFingerprint);
+        Assert.Equal("Pcp+UpnpIgd", record.ProxyPortMapping);
         Assert.True(record.ProxyAddressMatches);
         Assert.Equal(1, record.Streams);
         Assert.True(record.BytesUp > 100_000 && record.BytesDown > 100_000, $"{record.BytesUp}/{record.BytesDown}");
         Assert.Equal(1, fixture.Server.AcceptedTunnels);
     }
+
+    [Theory]
+    [InlineData(new int[0], "none")]
+    [InlineData(new[] { 2 }, "NatPmp")]
+    [InlineData(new[] { 3, 2, 1 }, "Pcp+NatPmp+UpnpIgd")]
+    [InlineData(new[] { 9 }, "9")] // a value from a newer peer is kept as a number
+    public void The_record_names_the_proxy_port_mapping(int[] types, string expected) =>
+        Assert.Equal(expected, InproxyTunnelServer.PortMappingNames(types));
 
     [Theory]
     [InlineData("WRONG")] // the relay cannot verify it

@@ -28,6 +28,7 @@ internal sealed class InproxyDialer
     private readonly BrokerClient _brokers;
     private readonly TimeProvider _time;
     private readonly ILogger _log;
+    private readonly DialRateLimiter _rateLimiter;
 
     public InproxyDialer(InproxyDialerOptions options)
     {
@@ -37,6 +38,7 @@ internal sealed class InproxyDialer
         _brokers = options.Brokers!;
         _time = options.TimeProvider;
         _log = (options.LoggerFactory ?? NullLoggerFactory.Instance).CreateLogger("Inroad.Client.Dial");
+        _rateLimiter = new DialRateLimiter(options.DialRateLimit, _time);
     }
 
     /// <summary>Dials through a proxy to <paramref name="destination"/>.</summary>
@@ -65,6 +67,7 @@ internal sealed class InproxyDialer
         MappedUdpPort? mapped = null; // one mapping per dial, reused by its attempts; the connection owns it on success
         try
         {
+            await _rateLimiter.WaitAsync(token).ConfigureAwait(false); // inside the dial timeout: a long queue times out
             _options.Nat?.Start();
             mapped = _options.Nat is { } nat ? await nat.TryMapUdpPortAsync(waitForProbe: false, token).ConfigureAwait(false) : null;
             while (true)

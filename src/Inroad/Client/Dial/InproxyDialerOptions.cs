@@ -67,6 +67,12 @@ internal sealed class InproxyDialerOptions
     /// <summary>Time from a match to an open data channel (ICE, DTLS, SCTP). Defaults to 20 s (client tactic).</summary>
     public TimeSpan DataChannelTimeout { get; set; } = TimeSpan.FromSeconds(20);
 
+    /// <summary>
+    /// How often dials may start (shared by every dial of this dialer); a dial over the limit waits, inside its
+    /// <see cref="DialTimeout"/>. Defaults to <see cref="DialRateLimit.Default"/> (2 per 500 ms).
+    /// </summary>
+    public DialRateLimit DialRateLimit { get; set; } = DialRateLimit.Default;
+
     /// <summary>The whole dial, across NoMatch retries. Defaults to 60 s.</summary>
     public TimeSpan DialTimeout { get; set; } = TimeSpan.FromSeconds(60);
 
@@ -86,6 +92,8 @@ internal sealed class InproxyDialerOptions
         ArgumentNullException.ThrowIfNull(PortMappingTypes, nameof(PortMappingTypes));
         ArgumentNullException.ThrowIfNull(ApiParameters, nameof(ApiParameters));
         ArgumentNullException.ThrowIfNull(TimeProvider, nameof(TimeProvider));
+        ArgumentNullException.ThrowIfNull(DialRateLimit, nameof(DialRateLimit));
+        DialRateLimit.Validate();
         if (PersonalCompartmentId is null && CommonCompartmentIds.Count == 0)
         {
             throw new ArgumentException("Need common compartment IDs or a personal compartment ID.", nameof(CommonCompartmentIds));

@@ -123,6 +123,9 @@ internal sealed class TestProxy : IAsyncDisposable
     /// <summary>Matches the proxy made (answered or dropped).</summary>
     public int Matches => Volatile.Read(ref _matches);
 
+    /// <summary>The offers of the matches, as the broker passed them on.</summary>
+    public ConcurrentQueue<string> Offers { get; } = new();
+
     /// <summary>Starts announcing; the first <paramref name="dropFirst"/> matches get an answer but no peer behind it.</summary>
     public static TestProxy Start(DialBroker broker, CancellationToken ct, Id32? personal = null, int dropFirst = 0) => new(broker, personal, dropFirst, ct);
 
@@ -161,6 +164,7 @@ internal sealed class TestProxy : IAsyncDisposable
 
             if (r.IsMatch)
             {
+                Offers.Enqueue(r.ClientOfferSdp ?? "");
                 bool drop = Interlocked.Increment(ref _matches) <= dropFirst;
                 _clients.Add(ServeAsync(r, drop, ct));
             }

@@ -1,6 +1,9 @@
 using Inroad.Brokers;
 using Inroad.Client.Dial;
+using Inroad.Nat.PortMapping;
+using Inroad.Network;
 using Inroad.Protocol;
+using Inroad.Tests.Network;
 using Inroad.WebRtc.DataChannels;
 
 namespace Inroad.Tests.Client.Dial;
@@ -75,6 +78,34 @@ public sealed class InproxyDialerTests
         Assert.IsNotType<ShapedDataChannelStream>(connection.Stream);
         Assert.Null(connection.ShapingCounters);
         await EchoAsync(connection.Stream, 64 * 1024, ct);
+    }
+
+    [Fact]
+    public async Task A_dial_offers_a_mapped_port_as_a_host_candidate_and_the_connection_releases_it()
+    {
+        CancellationToken ct = DialBroker.Timeout();
+        await using DialBroker broker = await DialBroker.StartAsync(TimeSpan.FromSeconds(8), ct);
+        await using TestProxy proxy = TestProxy.Start(broker, ct);
+        using var brokers = new BrokerClient(new BrokerClientOptions { Brokers = [broker.Spec] });
+        var mapper = new FakePortMapper { Protocols = [PortMappingProtocol.NatPmp] };
+        await using var nat = new HostNat(new HostNatOptions { Mapper = mapper, Discovery = new NatDiscoverySettings { Enabled = false }, WatchNetworkChanges = false });
+        nat.Start();
+        await nat.WaitForFirstProbeAsync(ct);
+        InproxyDialerOptions options = Options(brokers);
+        options.Nat = nat;
+
+        await using (InproxyConnection connection = await new InproxyDialer(options).DialAsync(DialBroker.Destination, ct))
+        {
+            MappedUdpPort mapped = Assert.IsType<MappedUdpPort>(connection.PortMapping);
+            Assert.Equal(PortMappingProtocol.NatPmp, mapped.Protocol);
+            string offer = Assert.Single(proxy.Offers);
+            Assert.Contains($" 127.0.0.2 {mapped.LocalPort} typ host", offer, StringComparison.Ordinal);
+            Assert.Contains($" 127.0.0.1 {mapped.LocalPort} typ host", offer, StringComparison.Ordinal); // bound to the mapped port
+            Assert.Equal(1, mapper.Live);
+            await EchoAsync(connection.Stream, 64 * 1024, ct);
+        }
+
+        Assert.Equal(0, mapper.Live);
     }
 
     [Fact]
