@@ -1,7 +1,7 @@
-namespace Inroad.WebRtc.Tests.Browser;
+namespace Inroad.Testing.Browser;
 
 /// <summary>
-/// The page Chromium runs: ?role=offer|answer&amp;test=bulk|lossy|close&amp;size=N. Non-trickle signaling
+/// The page Chromium runs: ?role=offer|answer&amp;test=bulk|lossy|close|oneway&amp;size=N. Non-trickle signaling
 /// through <see cref="BrowserHarness"/>'s mailbox (offer, answer); results are posted as JSON to /mbox/result
 /// (and /mbox/closed for the close test); every step is posted to /log.
 /// bulk: one reliable channel "bulk"; sends N random bytes in 16 KiB messages and reports the SHA-256 of what it
@@ -9,9 +9,13 @@ namespace Inroad.WebRtc.Tests.Browser;
 ///   (4-byte little-endian index, then (index + i) &amp; 255) until /mbox/sentAll, sends 1000 such messages back,
 ///   paced at 10 per 10 ms.
 /// close: echoes one message, then reports channel and SCTP transport close events.
+/// oneway (benches; &amp;send=N&amp;recv=N&amp;warm=W&amp;msg=BYTES): sends W + N random-filled bytes in msg-sized messages
+///   (default 64 KiB, at most 4 MiB buffered) when N &gt; 0; receives W + N when recv is N &gt; 0, posting /mbox/warm once W
+///   bytes are in, then reports recvBytes (N) and recvMs (from the W-th to the last received byte).
 /// </summary>
-internal static class BrowserPage
+public static class BrowserPage
 {
+    /// <summary>The page's HTML (one file, inline script).</summary>
     public const string Html = """
 <!doctype html>
 <html><head><meta charset="utf-8"><title>inroad interop</title></head>
@@ -98,7 +102,35 @@ async function closing(pc, dc) {
   if (pc.sctp) pc.sctp.onstatechange = () => { log('sctp', pc.sctp.state); if (pc.sctp.state === 'closed') put('sctpClosed', pc.sctp.state); };
   await opened(dc);
 }
-const tests = { bulk, lossy, close: closing };
+async function oneway(pc, dc) {
+  const int = k => parseInt(q.get(k) || '0', 10);
+  const SEND = int('send'), RECV = int('recv'), WARM = int('warm'), MSG = int('msg') || 65536;
+  let got = 0, first = 0, last = 0;
+  const received = new Promise(res => {
+    if (RECV === 0) res();
+    dc.onmessage = e => {
+      got += e.data.byteLength;
+      if (first === 0 && got >= WARM) { first = performance.now(); if (WARM > 0) put('warm', String(got)); }
+      if (got >= WARM + RECV && last === 0) { last = performance.now(); res(); }
+    };
+  });
+  const data = new Uint8Array(MSG);
+  for (let o = 0; o < MSG; o += 65536) crypto.getRandomValues(data.subarray(o, Math.min(MSG, o + 65536)));
+  await opened(dc);
+  const t0 = performance.now();
+  dc.bufferedAmountLowThreshold = 1 << 20;
+  for (let sent = 0; sent < SEND + WARM && SEND > 0;) {
+    if (dc.bufferedAmount > (4 << 20)) {
+      await new Promise(r => { dc.onbufferedamountlow = () => { dc.onbufferedamountlow = null; r(); }; });
+    }
+    const n = Math.min(MSG, SEND + WARM - sent);
+    dc.send(n === MSG ? data : data.subarray(0, n));
+    sent += n;
+  }
+  await received;
+  await put('result', { recvBytes: got - WARM, recvMs: last - first, sendMs: performance.now() - t0 });
+}
+const tests = { bulk, lossy, close: closing, oneway };
 async function main() {
   log('userAgent', navigator.userAgent);
   const pc = new RTCPeerConnection({ iceServers: [] });

@@ -4,15 +4,18 @@ using System.Net;
 using System.Net.Sockets;
 using System.Text;
 
-namespace Inroad.WebRtc.Tests.Browser;
+namespace Inroad.Testing.Browser;
 
 /// <summary>
 /// One headless Chromium and the tiny HTTP server it talks to on 127.0.0.1: GET / serves the test page,
 /// POST /mbox/NAME stores a value, GET /mbox/NAME long-polls for it (200 with the value, 204 after 10 s),
 /// POST /log appends a line to <see cref="Log"/>. The test side uses <see cref="Put"/> and <see cref="TakeAsync"/>
 /// on the same mailbox. Dispose kills the browser's process tree and deletes its temporary profile.
+/// To run the browser inside a lab namespace, create the harness on a thread in that namespace
+/// (<c>lab.RunIn(host, () =&gt; BrowserHarness.Start(page))</c>: the listener's socket then lives there) and launch
+/// it with the <c>ip netns exec NAME</c> prefix.
 /// </summary>
-internal sealed class BrowserHarness : IAsyncDisposable
+public sealed class BrowserHarness : IAsyncDisposable
 {
     private readonly HttpListener _listener = new();
     private readonly ConcurrentDictionary<string, TaskCompletionSource<string>> _mailbox = new();
@@ -33,11 +36,16 @@ internal sealed class BrowserHarness : IAsyncDisposable
         _serving = Task.Run(ServeAsync);
     }
 
+    /// <summary>The page's address (<c>http://127.0.0.1:PORT/</c>).</summary>
     public string BaseUrl { get; }
+
+    /// <summary>Process id of the browser (the root of its process tree), once launched.</summary>
+    public int? ProcessId => _browser?.Id;
 
     /// <summary>Lines the page posted to /log, then the browser's last stderr lines (for failure messages).</summary>
     public string Log => string.Join('\n', _log) + "\n--- chromium stderr (tail) ---\n" + string.Join('\n', _stderr.TakeLast(30));
 
+    /// <summary>Starts the page server on a free 127.0.0.1 port (in the calling thread's network namespace).</summary>
     public static BrowserHarness Start(string page)
     {
         for (int attempt = 0; ; attempt++)
@@ -57,15 +65,26 @@ internal sealed class BrowserHarness : IAsyncDisposable
         }
     }
 
-    /// <summary>Starts Chromium headless on <see cref="BaseUrl"/> + <paramref name="query"/>.</summary>
-    public void Launch(string chromium, string query)
+    /// <summary>
+    /// Starts Chromium headless on <see cref="BaseUrl"/> + <paramref name="query"/>, optionally behind a command
+    /// prefix such as <c>["ip", "netns", "exec", NAME]</c> (which execs Chromium, so the process id stays its own).
+    /// </summary>
+    public void Launch(string chromium, string query, IReadOnlyList<string>? prefix = null)
     {
-        var start = new ProcessStartInfo(chromium)
+        var start = new ProcessStartInfo(prefix is { Count: > 0 } ? prefix[0] : chromium)
         {
             RedirectStandardError = true,
             RedirectStandardOutput = true,
             UseShellExecute = false,
         };
+        if (prefix is { Count: > 0 })
+        {
+            foreach (string arg in prefix.Skip(1).Append(chromium))
+            {
+                start.ArgumentList.Add(arg);
+            }
+        }
+
         foreach (string arg in (string[])[
             "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
             "--disable-background-networking", "--disable-component-update", "--disable-sync",
@@ -83,8 +102,13 @@ internal sealed class BrowserHarness : IAsyncDisposable
         _browser.BeginOutputReadLine();
     }
 
+    /// <summary>CPU seconds (user + system) used so far by the browser's live process tree, read from /proc; 0 before launch.</summary>
+    public double ProcessTreeCpuSeconds() => _browser is null ? 0 : ProcCpu.TreeSeconds(_browser.Id);
+
+    /// <summary>Stores <paramref name="value"/> in mailbox slot <paramref name="name"/> (the page's GET /mbox/NAME returns it).</summary>
     public void Put(string name, string value) => Slot(name).TrySetResult(value);
 
+    /// <summary>Waits for the page to POST /mbox/<paramref name="name"/>; a timeout names the slot and shows the page log.</summary>
     public async Task<string> TakeAsync(string name, CancellationToken cancellationToken)
     {
         try
@@ -97,6 +121,7 @@ internal sealed class BrowserHarness : IAsyncDisposable
         }
     }
 
+    /// <summary>Kills the browser's process tree, stops the page server, deletes the profile.</summary>
     public async ValueTask DisposeAsync()
     {
         if (_browser is not null)
