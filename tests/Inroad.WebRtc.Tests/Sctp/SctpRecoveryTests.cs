@@ -67,6 +67,28 @@ public sealed class SctpRecoveryTests(ITestOutputHelper output)
         Assert.Equal(0, pair.B.Statistics.DuplicateChunksReceived);
     }
 
+    [Fact]
+    public void A_lone_packet_whose_sack_is_delayed_200ms_is_not_retransmitted_by_t3()
+    {
+        var pair = new SansIoPair();
+        pair.HandlerB.KeepMessages = false;
+        pair.Connect();
+        var path = new DelayedPath(pair, OneWay);
+        Transfer(pair, path, 0, 300);
+        long retransmissions = pair.A.Statistics.Retransmissions;
+        for (int i = 0; i < 5; i++)
+        {
+            // One packet: the receiver acknowledges it only when its delayed-SACK timer (200 ms) fires.
+            Transfer(pair, path, 300 + i, 1);
+            Assert.True(path.RunUntil(() => pair.A.QueuedBytes == 0, TimeSpan.FromSeconds(5)));
+            output.WriteLine($"lone packet {i}: srtt {pair.A.SmoothedRtt.TotalMilliseconds:F0} ms, T3 expirations {pair.A.Statistics.T3Expirations}");
+        }
+
+        Assert.Equal(0, pair.A.Statistics.T3Expirations);
+        Assert.Equal(retransmissions, pair.A.Statistics.Retransmissions);
+        Assert.Equal(0, pair.B.Statistics.DuplicateChunksReceived);
+    }
+
     [Theory]
     [InlineData(1)]
     [InlineData(2)]
