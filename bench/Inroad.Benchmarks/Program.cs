@@ -1,6 +1,7 @@
 using BenchmarkDotNet.Running;
 using Inroad.Benchmarks.Broker;
 using Inroad.Benchmarks.EndToEnd;
+using Inroad.Benchmarks.Lab;
 
 namespace Inroad.Benchmarks;
 
@@ -8,7 +9,9 @@ namespace Inroad.Benchmarks;
 /// Runs the benchmarks chosen with <c>--filter</c>; one folder per layer. <c>e2e [MiB]</c> instead runs the
 /// whole-path throughput bench (not a BenchmarkDotNet job: it moves real bytes through every role);
 /// <c>broker-load [proxies] [clients] [seconds]</c> drives a real broker over HTTP/2 (see <see cref="BrokerLoadBench"/>);
-/// <c>matcher-latency [queued…] [rounds=N] [ops=N]</c> times matches one by one (see <see cref="MatcherLatencyBench"/>).
+/// <c>matcher-latency [queued…] [rounds=N] [ops=N]</c> times matches one by one (see <see cref="MatcherLatencyBench"/>);
+/// <c>lab-datachannel [MiB] [profiles] [pairs]</c> (root) measures one data channel across impaired lab links, ours and
+/// Chromium's (see <see cref="LabDataChannelBench"/>).
 /// </summary>
 internal static class Program
 {
@@ -22,6 +25,16 @@ internal static class Program
         if (args.Length > 0 && args[0] == "matcher-latency")
         {
             return MatcherLatencyBench.Run(args[1..]);
+        }
+
+        if (args.Length > 0 && args[0] == "lab-datachannel")
+        {
+            return await LabDataChannelBench.RunAsync(args[1..]).ConfigureAwait(false);
+        }
+
+        if (args.Length > 0 && args[0] == "lab-peer")
+        {
+            return await LabPeer.RunAsync(args[1..]).ConfigureAwait(false);
         }
 
         if (BrokerLoadBench.IsServeMode(args))

@@ -61,6 +61,7 @@ internal sealed partial class SctpAssociation
         public ChunkState State;
         public int Transmissions;
         public int Misses;
+        public uint Fence;         // highest TSN sent when this chunk was last transmitted (see CountMissingReports)
         public int MaxRetransmits; // -1: reliable
         public TimeSpan Expiry;    // Never: no lifetime
     }
@@ -229,6 +230,7 @@ internal sealed partial class SctpAssociation
                 c.State = ChunkState.InFlight;
                 c.Transmissions++;
                 c.Misses = 0;
+                c.Fence = _outBaseTsn + (uint)_sendIndex - 1;
                 _pendingRetransmits--;
                 _flight += c.Length;
                 Statistics.Retransmissions++;
@@ -273,6 +275,7 @@ internal sealed partial class SctpAssociation
 
             c.State = ChunkState.InFlight;
             c.Transmissions = 1;
+            c.Fence = tsn;
             _flight += c.Length;
             _peerRwnd = Math.Max(0, _peerRwnd - c.Length);
             _sendIndex++;
@@ -513,7 +516,14 @@ internal sealed partial class SctpAssociation
         }
     }
 
-    /// <summary>RFC 9260 §7.2.4: three miss indications trigger fast retransmit and, once per window, fast recovery.</summary>
+    /// <summary>
+    /// RFC 9260 §7.2.4: three miss indications trigger fast retransmit and, once per window, fast recovery. Miss
+    /// indications follow HTNA, and for a retransmitted chunk they count only once the SACK newly acknowledges a TSN
+    /// sent after that retransmission (<see cref="OutChunk.Fence"/>): until then every SACK still reports the hole,
+    /// because the copy is still on its way. Without this a 20 ms path re-sent one lost packet every third SACK for a
+    /// whole round trip (25 copies in the unit test, 11 % duplicate DATA in the lab); with it a lost retransmission is
+    /// still recovered by fast retransmit, one round trip later, not by T3.
+    /// </summary>
     private void CountMissingReports(uint highestNewlyAcked)
     {
         int limit = (int)(highestNewlyAcked - _outBaseTsn);
@@ -521,7 +531,7 @@ internal sealed partial class SctpAssociation
         for (int i = 0; i < limit && i < _sendIndex; i++)
         {
             ref OutChunk c = ref At(i);
-            if (c.State != ChunkState.InFlight || ++c.Misses < 3)
+            if (c.State != ChunkState.InFlight || !Before(c.Fence, highestNewlyAcked) || ++c.Misses < 3)
             {
                 continue;
             }

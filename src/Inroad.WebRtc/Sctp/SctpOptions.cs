@@ -24,8 +24,12 @@ internal sealed class SctpOptions
     /// <summary>Initial retransmission timeout. Defaults to 500 ms (dcSCTP); RFC 9260 suggests 1 s.</summary>
     public TimeSpan RtoInitial { get; init; } = TimeSpan.FromMilliseconds(500);
 
-    /// <summary>Lower bound of the RTO. Defaults to 200 ms; at least 10 ms.</summary>
-    public TimeSpan RtoMin { get; init; } = TimeSpan.FromMilliseconds(200);
+    /// <summary>
+    /// Lower bound of the RTO. Defaults to 400 ms (dcSCTP's): it must exceed the peer's delayed-SACK timeout (200 ms
+    /// in both browsers and here) plus the path's round trip, or a lone packet's late SACK fires T3 spuriously and
+    /// collapses the window to one MTU (seen at 20 ms RTT with 200 ms). At least 10 ms.
+    /// </summary>
+    public TimeSpan RtoMin { get; init; } = TimeSpan.FromMilliseconds(400);
 
     /// <summary>Upper bound of the RTO. Defaults to 60 s (RFC 9260 §16).</summary>
     public TimeSpan RtoMax { get; init; } = TimeSpan.FromSeconds(60);

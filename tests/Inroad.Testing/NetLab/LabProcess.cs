@@ -86,6 +86,46 @@ public sealed class LabProcess : IAsyncDisposable
         return false;
     }
 
+    /// <summary>
+    /// Waits for the first stdout line that starts with <paramref name="prefix"/> and returns the rest of it; throws
+    /// <see cref="InvalidOperationException"/> (with the output so far) if the process exits or the token fires first.
+    /// </summary>
+    public async Task<string> WaitForLineAsync(string prefix, CancellationToken ct)
+    {
+        ArgumentNullException.ThrowIfNull(prefix);
+        while (true)
+        {
+            bool exited = _process.HasExited;
+            foreach (string line in StandardOutput.Split('\n'))
+            {
+                if (line.StartsWith(prefix, StringComparison.Ordinal))
+                {
+                    return line[prefix.Length..].TrimEnd('\r');
+                }
+            }
+
+            if (exited || ct.IsCancellationRequested)
+            {
+                throw new InvalidOperationException($"no '{prefix}' line ({(exited ? "exited" : "timed out")}); stdout:\n{StandardOutput}\nstderr:\n{StandardError}");
+            }
+
+            try
+            {
+                await Task.Delay(10, ct).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+            }
+        }
+    }
+
+    /// <summary>Writes one line to the process's stdin.</summary>
+    public async Task WriteLineAsync(string line)
+    {
+        await _process.StandardInput.WriteLineAsync(line).ConfigureAwait(false);
+        await _process.StandardInput.FlushAsync().ConfigureAwait(false);
+    }
+
     /// <summary>Waits for exit, killing the process when <paramref name="timeout"/> passes; returns its output.</summary>
     public async Task<ProcessResult> WaitAsync(TimeSpan timeout, CancellationToken ct)
     {

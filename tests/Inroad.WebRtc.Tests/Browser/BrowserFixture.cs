@@ -1,3 +1,5 @@
+using Inroad.Testing.Browser;
+
 namespace Inroad.WebRtc.Tests.Browser;
 
 /// <summary>

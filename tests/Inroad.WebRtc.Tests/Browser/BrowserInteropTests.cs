@@ -2,6 +2,8 @@ using System.Diagnostics;
 using System.Net;
 using System.Security.Cryptography;
 using System.Text.Json;
+using Inroad.Testing;
+using Inroad.Testing.Browser;
 using Inroad.WebRtc.DataChannels;
 using Inroad.WebRtc.Dtls;
 using Inroad.WebRtc.PeerConnection;

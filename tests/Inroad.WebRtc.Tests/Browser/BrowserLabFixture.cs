@@ -1,4 +1,5 @@
 using System.Net;
+using Inroad.Testing.Browser;
 using Inroad.Testing.NetLab;
 
 namespace Inroad.WebRtc.Tests.Browser;

@@ -1,7 +1,8 @@
-using System.Net;
 using System.Net.Sockets;
-using System.Text;
+using System.Net;
 using System.Text.RegularExpressions;
+using System.Text;
+using Inroad.Testing.Browser;
 using Inroad.Testing.NetLab;
 using Inroad.WebRtc.Dtls;
 using Inroad.WebRtc.PeerConnection;

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Text.Json;
 using System.Text.RegularExpressions;
+using Inroad.Testing.Browser;
 using Inroad.Testing.NetLab;
 using Inroad.WebRtc.Dtls;
 using Inroad.WebRtc.PeerConnection;

@@ -1,4 +1,4 @@
-namespace Inroad.WebRtc.Tests.Browser;
+namespace Inroad.Testing.Browser;
 
 /// <summary>
 /// The page the browser runs. It puts its user agent to /mbox/ready, then runs jobs one after another, each with a
@@ -12,8 +12,11 @@ namespace Inroad.WebRtc.Tests.Browser;
 ///   paced at 10 per 10 ms.
 /// close: echoes one message, then reports channel and SCTP transport close events.
 /// handshake: reports the transport stats (DTLS version, cipher, role) once connected, then echoes messages.
+/// oneway (benches; job parameters send, recv, warm, msg): sends warm + send random-filled bytes in msg-sized messages
+///   (default 64 KiB, at most 4 MiB buffered) when send &gt; 0; receives warm + recv when recv &gt; 0, putting warm once
+///   warm bytes are in, then reports recvBytes (recv) and recvMs (from the warm-th to the last received byte).
 /// </summary>
-internal static class BrowserPage
+public static class BrowserPage
 {
     public const string Html = """
 <!doctype html>
@@ -105,9 +108,36 @@ async function handshake(pc, dc, io) {
   await opened(dc);
   await io.put('result', { transport: await transportStats(pc), connectionState: pc.connectionState });
 }
-const tests = { bulk, lossy, close: closing, handshake };
+async function oneway(pc, dc, io) {
+  const SEND = io.spec.send || 0, RECV = io.spec.recv || 0, WARM = io.spec.warm || 0, MSG = io.spec.msg || 65536;
+  let got = 0, first = 0, last = 0;
+  const received = new Promise(res => {
+    if (RECV === 0) res();
+    dc.onmessage = e => {
+      got += e.data.byteLength;
+      if (first === 0 && got >= WARM) { first = performance.now(); if (WARM > 0) io.put('warm', String(got)); }
+      if (got >= WARM + RECV && last === 0) { last = performance.now(); res(); }
+    };
+  });
+  const data = new Uint8Array(MSG);
+  for (let o = 0; o < MSG; o += 65536) crypto.getRandomValues(data.subarray(o, Math.min(MSG, o + 65536)));
+  await opened(dc);
+  const t0 = performance.now();
+  dc.bufferedAmountLowThreshold = 1 << 20;
+  for (let sent = 0; sent < SEND + WARM && SEND > 0;) {
+    if (dc.bufferedAmount > (4 << 20)) {
+      await new Promise(r => { dc.onbufferedamountlow = () => { dc.onbufferedamountlow = null; r(); }; });
+    }
+    const n = Math.min(MSG, SEND + WARM - sent);
+    dc.send(n === MSG ? data : data.subarray(0, n));
+    sent += n;
+  }
+  await received;
+  await io.put('result', { recvBytes: got - WARM, recvMs: last - first, sendMs: performance.now() - t0 });
+}
+const tests = { bulk, lossy, close: closing, handshake, oneway };
 function job(n, spec) {
-  const io = { size: spec.size || 0, put: (name, v) => put(n + '/' + name, v), take: name => take(n + '/' + name) };
+  const io = { spec, size: spec.size || 0, put: (name, v) => put(n + '/' + name, v), take: name => take(n + '/' + name) };
   const pc = new RTCPeerConnection({ iceServers: spec.stun ? [{ urls: 'stun:' + spec.stun }] : [] });
   pc.onconnectionstatechange = () => { log('connectionState', { job: n, state: pc.connectionState }); if (pc.connectionState === 'failed') io.put('failed', 'yes'); };
   pc.oniceconnectionstatechange = () => log('iceConnectionState', { job: n, state: pc.iceConnectionState });

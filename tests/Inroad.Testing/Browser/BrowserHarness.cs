@@ -5,7 +5,7 @@ using System.Net.Sockets;
 using System.Text;
 using Inroad.Testing;
 
-namespace Inroad.WebRtc.Tests.Browser;
+namespace Inroad.Testing.Browser;
 
 /// <summary>Which browser a <see cref="BrowserHarness"/> runs.</summary>
 public enum BrowserKind
@@ -23,7 +23,7 @@ public enum BrowserKind
 /// fresh RTCPeerConnection, and <see cref="Put"/> / <see cref="TakeAsync"/> address the current job's mailbox.
 /// Dispose kills the browser's process tree and deletes its temporary profile.
 /// </summary>
-internal sealed class BrowserHarness : IAsyncDisposable
+public sealed class BrowserHarness : IAsyncDisposable
 {
     private readonly HttpListener _listener = new();
     private readonly ConcurrentDictionary<string, TaskCompletionSource<string>> _mailbox = new();
@@ -70,6 +70,12 @@ internal sealed class BrowserHarness : IAsyncDisposable
     public IPAddress Address { get; }
 
     public string BaseUrl { get; }
+
+    /// <summary>Process id of the browser (the root of its process tree), once launched.</summary>
+    public int? ProcessId => _browser?.Id;
+
+    /// <summary>CPU seconds (user + system) used so far by the browser's live process tree, read from /proc; 0 before launch.</summary>
+    public double ProcessTreeCpuSeconds() => _browser is null ? 0 : ProcCpu.TreeSeconds(_browser.Id);
 
     /// <summary>True while the launched browser process runs.</summary>
     public bool IsRunning => _browser is { HasExited: false };
@@ -165,11 +171,20 @@ internal sealed class BrowserHarness : IAsyncDisposable
     /// Starts the next job in the page: a fresh RTCPeerConnection in <paramref name="role"/> ("offer" or "answer")
     /// running <paramref name="test"/>; with <paramref name="stun"/> ("host:port") as its only ICE server.
     /// </summary>
-    public void StartJob(string role, string test, int size = 0, string? stun = null)
+    public void StartJob(string role, string test, int size = 0, string? stun = null) => StartJob(role, test, size, stun, null);
+
+    /// <summary>As <see cref="StartJob(string, string, int, string?)"/>, with extra numeric job parameters (the oneway test's send, recv, warm, msg).</summary>
+    public void StartJob(string role, string test, int size, string? stun, IReadOnlyDictionary<string, long>? parameters)
     {
+        var spec = new Dictionary<string, object?> { ["role"] = role, ["test"] = test, ["size"] = size, ["stun"] = stun };
+        foreach ((string key, long value) in parameters ?? new Dictionary<string, long>())
+        {
+            spec[key] = value;
+        }
+
         int n = Interlocked.Increment(ref _job);
         _prefix = $"{n}/";
-        Slot($"job/{n}").TrySetResult(System.Text.Json.JsonSerializer.Serialize(new { role, test, size, stun }));
+        Slot($"job/{n}").TrySetResult(System.Text.Json.JsonSerializer.Serialize(spec));
     }
 
     private string[] ChromiumArguments(string url) =>
