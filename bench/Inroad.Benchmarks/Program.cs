@@ -1,13 +1,15 @@
 using BenchmarkDotNet.Running;
 using Inroad.Benchmarks.Broker;
 using Inroad.Benchmarks.EndToEnd;
+using Inroad.Benchmarks.WebRtc;
 
 namespace Inroad.Benchmarks;
 
 /// <summary>
 /// Runs the benchmarks chosen with <c>--filter</c>; one folder per layer. <c>e2e [MiB]</c> instead runs the
 /// whole-path throughput bench (not a BenchmarkDotNet job: it moves real bytes through every role);
-/// <c>broker-load [proxies] [clients] [seconds]</c> drives a real broker over HTTP/2 (see <see cref="BrokerLoadBench"/>).
+/// <c>broker-load [proxies] [clients] [seconds]</c> drives a real broker over HTTP/2 (see <see cref="BrokerLoadBench"/>);
+/// <c>peer-throughput [MiB] [--one-process]</c> moves bulk data between two of our peers over loopback (see <see cref="PeerThroughputBench"/>).
 /// </summary>
 internal static class Program
 {
@@ -21,6 +23,16 @@ internal static class Program
         if (BrokerLoadBench.IsServeMode(args))
         {
             return await BrokerLoadBench.ServeAsync().ConfigureAwait(false);
+        }
+
+        if (PeerThroughputBench.IsServeMode(args))
+        {
+            return await PeerThroughputBench.ServeAsync().ConfigureAwait(false);
+        }
+
+        if (args.Length > 0 && args[0] == "peer-throughput")
+        {
+            return await PeerThroughputBench.RunAsync(args[1..]).ConfigureAwait(false);
         }
 
         if (args.Length > 0 && args[0] == "broker-load")
