@@ -7,7 +7,7 @@ using Inroad.WebRtc.PeerConnection;
 namespace Inroad.Benchmarks.WebRtc;
 
 /// <summary>
-/// <c>peer-throughput [MiB] [--one-process]</c>: bulk throughput of one reliable, ordered data channel between
+/// <c>peer-throughput [MiB] [--one-process] [--fallback]</c>: bulk throughput of one reliable, ordered data channel between
 /// two of our <see cref="RtcPeerConnection"/>s over real loopback UDP with ICE, DTLS 1.2 (AES-128-GCM,
 /// Chromium profile) and SCTP at its default 1200-byte MTU. The receiving peer (the answerer) runs in a child
 /// process so each side's CPU time is its own; SDP goes over the child's standard input and output. Prints
@@ -21,8 +21,11 @@ internal static class PeerThroughputBench
 
     public static bool IsServeMode(string[] args) => args.Length > 0 && args[0] == ServeMode;
 
+    private static bool _fallback;
+
     private static RtcPeerOptions Options() => new()
     {
+        DisableDatapathOffloads = _fallback,
         IncludeLoopback = true,
         HostAddresses = [IPAddress.Loopback],
         ProfileChoice = new DtlsProfileChoice { Allowed = [DtlsProfileKind.Chromium], RandomizedProbability = 0 },
@@ -33,8 +36,9 @@ internal static class PeerThroughputBench
     {
         long mib = args.Length > 0 && long.TryParse(args[0], NumberStyles.None, CultureInfo.InvariantCulture, out long m) ? m : 256;
         bool oneProcess = args.Contains("--one-process");
+        _fallback = args.Contains("--fallback");
         long total = mib << 20;
-        Console.WriteLine($"peer-throughput: {mib} MiB one way, DTLS 1.2 AES-GCM, SCTP MTU 1200, {(oneProcess ? "both peers in this process" : "receiver in a child process")}; load: {File.ReadAllText("/proc/loadavg").Trim()}");
+        Console.WriteLine($"peer-throughput: {mib} MiB one way, DTLS 1.2 AES-GCM, SCTP MTU 1200, {(oneProcess ? "both peers in this process" : "receiver in a child process")}{(_fallback ? ", portable socket path (no GRO/GSO, BouncyCastle records)" : "")}; load: {File.ReadAllText("/proc/loadavg").Trim()}");
         using var cts = new CancellationTokenSource(TimeSpan.FromMinutes(5));
         CancellationToken ct = cts.Token;
 
@@ -52,6 +56,7 @@ internal static class PeerThroughputBench
             else
             {
                 child = StartChild();
+                await child.StandardInput.WriteLineAsync(_fallback ? "fallback" : "offloads").ConfigureAwait(false);
                 await child.StandardInput.WriteLineAsync(Convert.ToBase64String(System.Text.Encoding.UTF8.GetBytes(offer))).ConfigureAwait(false);
                 await child.StandardInput.WriteLineAsync(total.ToString(CultureInfo.InvariantCulture)).ConfigureAwait(false);
                 await child.StandardInput.FlushAsync(ct).ConfigureAwait(false);
@@ -106,6 +111,7 @@ internal static class PeerThroughputBench
     {
         using var cts = new CancellationTokenSource(TimeSpan.FromMinutes(5));
         CancellationToken ct = cts.Token;
+        _fallback = Console.ReadLine() == "fallback";
         string offer = System.Text.Encoding.UTF8.GetString(Convert.FromBase64String(Console.ReadLine()!));
         long total = long.Parse(Console.ReadLine()!, CultureInfo.InvariantCulture);
         var (answerer, answer) = await RtcPeerConnection.CreateAnswerAsync(Options(), offer, ct).ConfigureAwait(false);
