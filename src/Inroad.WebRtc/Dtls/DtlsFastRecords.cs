@@ -7,7 +7,8 @@ namespace Inroad.WebRtc.Dtls;
 
 /// <summary>
 /// DTLS 1.2 application_data records with AES-GCM (RFC 5288/6347), sealed and opened in place after
-/// BouncyCastle finished the handshake: one <see cref="AesGcm"/> call per record, no allocation, no copy.
+/// BouncyCastle finished the handshake: one AEAD call per record (<see cref="Aes128GcmIntrinsics"/> for AES-128
+/// where the CPU has AES-NI, else <see cref="AesGcm"/>), no allocation, no copy.
 /// <para>
 /// The nonce must never repeat under one key, and BouncyCastle still writes in the same epoch (close_notify,
 /// alerts, a retransmitted final flight), so sealing takes its sequence numbers from BouncyCastle's own write
@@ -30,6 +31,8 @@ internal sealed class DtlsFastRecords : IDisposable
 
     private readonly AesGcm _seal;
     private readonly AesGcm _open;
+    private readonly Aes128GcmIntrinsics? _sealFast; // AES-128 on AES-NI: no OpenSSL call per record
+    private readonly Aes128GcmIntrinsics? _openFast;
     private readonly byte[] _writeSalt;
     private readonly byte[] _readSalt;
     private readonly Func<long> _allocateSequence;
@@ -43,6 +46,11 @@ internal sealed class DtlsFastRecords : IDisposable
     {
         _seal = new AesGcm(writeKey, TagLength);
         _open = new AesGcm(readKey, TagLength);
+        if (Aes128GcmIntrinsics.IsSupported && writeKey.Length == 16 && readKey.Length == 16)
+        {
+            _sealFast = new Aes128GcmIntrinsics(writeKey);
+            _openFast = new Aes128GcmIntrinsics(readKey);
+        }
         _writeSalt = writeSalt;
         _readSalt = readSalt;
         _allocateSequence = allocate;
@@ -149,7 +157,16 @@ internal sealed class DtlsFastRecords : IDisposable
         Span<byte> aad = stackalloc byte[13];
         WriteAdditionalData(aad, seqNum, plaintext.Length);
         Span<byte> body = record.Slice(HeaderLength + ExplicitNonceLength, plaintext.Length);
-        _seal.Encrypt(nonce, plaintext, body, record.Slice(HeaderLength + ExplicitNonceLength + plaintext.Length, TagLength), aad);
+        Span<byte> tag = record.Slice(HeaderLength + ExplicitNonceLength + plaintext.Length, TagLength);
+        if (_sealFast is not null)
+        {
+            _sealFast.Encrypt(nonce, plaintext, body, tag, aad);
+        }
+        else
+        {
+            _seal.Encrypt(nonce, plaintext, body, tag, aad);
+        }
+
         Sealed++;
         return HeaderLength + length;
     }
@@ -183,13 +200,24 @@ internal sealed class DtlsFastRecords : IDisposable
         Span<byte> aad = stackalloc byte[13];
         WriteAdditionalData(aad, seqNum, plaintextLength);
         Span<byte> body = datagram.Slice(plaintextOffset, plaintextLength);
-        try
+        Span<byte> tag = datagram.Slice(plaintextOffset + plaintextLength, TagLength);
+        if (_openFast is not null)
         {
-            _open.Decrypt(nonce, body, datagram.Slice(plaintextOffset + plaintextLength, TagLength), body, aad);
+            if (!_openFast.TryDecrypt(nonce, body, tag, body, aad))
+            {
+                return -1;
+            }
         }
-        catch (AuthenticationTagMismatchException)
+        else
         {
-            return -1;
+            try
+            {
+                _open.Decrypt(nonce, body, tag, body, aad);
+            }
+            catch (AuthenticationTagMismatchException)
+            {
+                return -1;
+            }
         }
 
         MarkSeen(sequence);
