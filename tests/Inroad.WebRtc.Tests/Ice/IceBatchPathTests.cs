@@ -212,3 +212,29 @@ public sealed class IceBatchPathTests
         }
     }
 }
+
+/// <summary>The raw socket addresses the receive thread compares against the selected pair.</summary>
+public sealed class LinuxUdpAddressTests
+{
+    [Theory]
+    [InlineData("127.0.0.1", 5000, AddressFamily.InterNetwork, 16)]
+    [InlineData("127.0.0.1", 5000, AddressFamily.InterNetworkV6, 28)] // a v4 peer on a dual-mode socket arrives v4-mapped
+    [InlineData("::1", 65535, AddressFamily.InterNetworkV6, 28)]
+    public void Written_addresses_read_back_and_compare_by_address_and_port(string address, int port, AddressFamily socketFamily, int expectedLength)
+    {
+        var endPoint = new IPEndPoint(IPAddress.Parse(address), port);
+        byte[] raw = new byte[28];
+        int n = LinuxUdp.WriteSockAddr(endPoint, socketFamily, raw);
+        Assert.Equal(expectedLength, n);
+        IPEndPoint back = IceAgent.Normalize(LinuxUdp.ReadSockAddr(raw.AsSpan(0, n))!);
+        Assert.Equal(IceAgent.Normalize(endPoint), back);
+
+        byte[] same = new byte[28];
+        LinuxUdp.WriteSockAddr(new IPEndPoint(IPAddress.Parse(address), port), socketFamily, same);
+        Assert.True(LinuxUdp.SameAddress(raw.AsSpan(0, n), same.AsSpan(0, n)));
+        byte[] otherPort = new byte[28];
+        LinuxUdp.WriteSockAddr(new IPEndPoint(IPAddress.Parse(address), port - 1), socketFamily, otherPort);
+        Assert.False(LinuxUdp.SameAddress(raw.AsSpan(0, n), otherPort.AsSpan(0, n)));
+        Assert.Null(LinuxUdp.ReadSockAddr(new byte[4]));
+    }
+}
