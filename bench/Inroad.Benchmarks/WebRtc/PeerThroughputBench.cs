@@ -196,7 +196,7 @@ internal static class PeerThroughputBench
 
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  sender:   {txSendCalls / mb:F0} send calls/MB carrying {txSent / mb:F0} datagrams/MB; {txRecvCalls / mb:F0} receive calls/MB for {txReceived / mb:F0} datagrams/MB"));
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  receiver: {rxRecvCalls / mb:F0} receive calls/MB for {rxReceived / mb:F0} datagrams/MB; {rxSendCalls / mb:F0} send calls/MB carrying {rxSent / mb:F0} datagrams/MB"));
-        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  SACKs per DATA packet {(dataPackets == 0 ? 0 : (double)sacks / dataPackets):F3} ({sacks} / {dataPackets}); sender retransmissions {after.Retransmissions - before.Retransmissions}; receiver drops {f[8]}"));
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  SACKs per DATA packet {(dataPackets == 0 ? 0 : (double)sacks / dataPackets):F3} ({sacks} / {dataPackets}); sender retransmissions {after.Retransmissions - before.Retransmissions}; receiver drops {f[8]}; sender cwnd {after.CongestionWindow / 1024} KiB, srtt {after.SmoothedRtt.TotalMilliseconds:F2} ms"));
     }
 
     private static Process StartChild()
