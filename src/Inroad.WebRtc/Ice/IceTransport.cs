@@ -450,7 +450,7 @@ internal sealed partial class IceTransport : IAsyncDisposable
                 if (pending > 0)
                 {
                     pending = 0;
-                    delivering!.OnBatchEnd();
+                    EndBatch(delivering!);
                 }
 
                 udp.WaitReadable(100);
@@ -474,7 +474,7 @@ internal sealed partial class IceTransport : IAsyncDisposable
                 if (fast && delivering is not null && !ReferenceEquals(delivering, receiver) && pending > 0)
                 {
                     pending = 0;
-                    delivering.OnBatchEnd();
+                    EndBatch(delivering);
                 }
             }
 
@@ -488,7 +488,7 @@ internal sealed partial class IceTransport : IAsyncDisposable
                 count++;
                 if (fast && DatagramDemux.Classify(datagram) == DatagramKind.Dtls)
                 {
-                    receiver!.OnDatagram(datagram);
+                    Deliver(receiver!, datagram);
                     delivering = receiver;
                     delivered = true;
                     pending++;
@@ -522,17 +522,46 @@ internal sealed partial class IceTransport : IAsyncDisposable
             if (pending >= ReceiveBatchLimit)
             {
                 pending = 0;
-                delivering!.OnBatchEnd();
+                EndBatch(delivering!);
             }
         }
 
         if (pending > 0)
         {
-            delivering!.OnBatchEnd();
+            EndBatch(delivering!);
         }
     }
 
     private static readonly TimeSpan AliveInterval = TimeSpan.FromMilliseconds(100);
+
+    // The layers above run on this thread: a failure there loses the datagram, never the socket's thread (or the process).
+    private void Deliver(IDatagramReceiver receiver, Span<byte> datagram)
+    {
+        try
+        {
+            receiver.OnDatagram(datagram);
+        }
+        catch (Exception ex) when (IsLayerFailure(ex))
+        {
+            LogReceiverFailed(_logger, ex);
+        }
+    }
+
+    private void EndBatch(IDatagramReceiver receiver)
+    {
+        try
+        {
+            receiver.OnBatchEnd();
+        }
+        catch (Exception ex) when (IsLayerFailure(ex))
+        {
+            LogReceiverFailed(_logger, ex);
+        }
+    }
+
+    private static bool IsLayerFailure(Exception ex) =>
+        ex is InvalidOperationException or ArgumentException or IOException or ObjectDisposedException or SocketException
+            or Dtls.DtlsException or Sctp.SctpException or DataChannels.DataChannelException or System.Security.Cryptography.CryptographicException;
 
     private async Task ReceiveLoopAsync()
     {
@@ -610,8 +639,8 @@ internal sealed partial class IceTransport : IAsyncDisposable
                 else if (_receiver is { } receiver)
                 {
                     // A validated remote that is not (or no longer) the selected pair: still ours.
-                    receiver.OnDatagram(datagram);
-                    receiver.OnBatchEnd();
+                    Deliver(receiver, datagram);
+                    EndBatch(receiver);
                 }
                 else if (!_dtls.Writer.TryWrite(datagram.ToArray()))
                 {
@@ -747,6 +776,9 @@ internal sealed partial class IceTransport : IAsyncDisposable
 
     [LoggerMessage(EventId = 203, Level = LogLevel.Debug, Message = "ICE state {State}")]
     private static partial void LogState(ILogger logger, IceConnectionState state);
+
+    [LoggerMessage(EventId = 205, Level = LogLevel.Warning, Message = "ICE: the layer above failed on a received datagram; dropped")]
+    private static partial void LogReceiverFailed(ILogger logger, Exception exception);
 
     [LoggerMessage(EventId = 204, Level = LogLevel.Debug, Message = "ICE socket error {Error}; continuing")]
     private static partial void LogSocketError(ILogger logger, SocketError error);
