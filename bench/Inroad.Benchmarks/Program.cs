@@ -2,6 +2,7 @@ using BenchmarkDotNet.Running;
 using Inroad.Benchmarks.Broker;
 using Inroad.Benchmarks.EndToEnd;
 using Inroad.Benchmarks.Lab;
+using Inroad.Benchmarks.WebRtc;
 
 namespace Inroad.Benchmarks;
 
@@ -11,7 +12,8 @@ namespace Inroad.Benchmarks;
 /// <c>broker-load [proxies] [clients] [seconds]</c> drives a real broker over HTTP/2 (see <see cref="BrokerLoadBench"/>);
 /// <c>matcher-latency [queued…] [rounds=N] [ops=N]</c> times matches one by one (see <see cref="MatcherLatencyBench"/>);
 /// <c>lab-datachannel [MiB] [profiles] [pairs]</c> (root) measures one data channel across impaired lab links, ours and
-/// Chromium's (see <see cref="LabDataChannelBench"/>).
+/// Chromium's (see <see cref="LabDataChannelBench"/>);
+/// <c>peer-throughput [MiB] [--one-process] [--fallback]</c> moves bulk data between two of our peers over loopback (see <see cref="PeerThroughputBench"/>).
 /// </summary>
 internal static class Program
 {
@@ -40,6 +42,16 @@ internal static class Program
         if (BrokerLoadBench.IsServeMode(args))
         {
             return await BrokerLoadBench.ServeAsync().ConfigureAwait(false);
+        }
+
+        if (PeerThroughputBench.IsServeMode(args))
+        {
+            return await PeerThroughputBench.ServeAsync().ConfigureAwait(false);
+        }
+
+        if (args.Length > 0 && args[0] == "peer-throughput")
+        {
+            return await PeerThroughputBench.RunAsync(args[1..]).ConfigureAwait(false);
         }
 
         if (args.Length > 0 && args[0] == "broker-load")

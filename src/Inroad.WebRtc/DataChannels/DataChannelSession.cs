@@ -121,6 +121,8 @@ internal sealed class DataChannelSession : ISctpAssociationHandler, IAsyncDispos
                 BytesDelivered = s.BytesDelivered,
                 DuplicateChunksReceived = s.DuplicateChunksReceived,
                 UnknownChunks = s.UnknownChunks,
+                SacksSent = s.SacksSent,
+                DataPacketsReceived = s.DataPacketsReceived,
             }, a.SmoothedRtt, a.CongestionWindow);
         }).ConfigureAwait(false);
         return result;

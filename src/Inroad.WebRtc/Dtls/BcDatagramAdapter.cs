@@ -208,6 +208,36 @@ internal sealed class BcDatagramAdapter : DatagramTransport, IDisposable
         }
     }
 
+    /// <summary>
+    /// Queues a datagram pushed by the lower layer (after the handshake, when records the in-place path does not
+    /// take arrive on the socket's thread) exactly as one the pump received.
+    /// </summary>
+    public void Deliver(ReadOnlySpan<byte> datagram)
+    {
+        if (!_closed)
+        {
+            Enqueue(Inspect(datagram));
+        }
+    }
+
+    private void Enqueue(IEnumerable<byte[]> datagrams)
+    {
+        foreach (byte[] datagram in datagrams)
+        {
+            lock (_lock)
+            {
+                if (_received.Count >= QueueLimit)
+                {
+                    continue; // a receiver that does not keep up loses datagrams, as a socket would
+                }
+
+                _received.Enqueue(datagram);
+            }
+
+            _available.Release();
+        }
+    }
+
     private async Task PumpAsync()
     {
         var buffer = new byte[GetReceiveLimit()];
@@ -216,20 +246,7 @@ internal sealed class BcDatagramAdapter : DatagramTransport, IDisposable
             while (!_closing.IsCancellationRequested)
             {
                 int n = await _inner.ReceiveAsync(buffer, _closing.Token).ConfigureAwait(false);
-                foreach (byte[] datagram in Inspect(buffer.AsSpan(0, n)))
-                {
-                    lock (_lock)
-                    {
-                        if (_received.Count >= QueueLimit)
-                        {
-                            continue; // a receiver that does not keep up loses datagrams, as a socket would
-                        }
-
-                        _received.Enqueue(datagram);
-                    }
-
-                    _available.Release();
-                }
+                Enqueue(Inspect(buffer.AsSpan(0, n)));
             }
         }
         catch (Exception ex) when (ex is ObjectDisposedException or OperationCanceledException or System.Net.Sockets.SocketException)

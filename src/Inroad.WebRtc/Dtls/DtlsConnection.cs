@@ -14,7 +14,7 @@ namespace Inroad.WebRtc.Dtls;
 /// BouncyCastle's handshake is blocking, so it runs on a dedicated thread; records are then sealed and
 /// opened on the caller's thread.
 /// </summary>
-public sealed class DtlsConnection : IDatagramTransport
+public sealed class DtlsConnection : IDatagramBatchTransport, IDatagramReceiver
 {
     private readonly BcDatagramAdapter _adapter;
     private readonly DtlsTransport _dtls;
@@ -22,9 +22,15 @@ public sealed class DtlsConnection : IDatagramTransport
     private readonly Channel<byte[]> _inbound = Channel.CreateBounded<byte[]>(
         new BoundedChannelOptions(InboundLimit) { FullMode = BoundedChannelFullMode.DropWrite, SingleReader = true, SingleWriter = true });
     private readonly CancellationTokenSource _closing = new();
-    private bool _disposed;
+    private readonly DtlsFastRecords? _fast;
+    private readonly IDatagramBatchTransport? _lower; // set when records are sealed and opened here, in place
+    private readonly Lock _receiverLock = new();
+    private volatile IDatagramReceiver? _receiver;
+    private byte[] _sealBuffer = []; // guarded by _recordLock
+    private int[] _sealLengths = []; // guarded by _recordLock
+    private volatile bool _disposed;
 
-    private DtlsConnection(BcDatagramAdapter adapter, DtlsTransport dtls, int srtpProfile, int cipherSuite, int version, DtlsProfileKind profile)
+    private DtlsConnection(BcDatagramAdapter adapter, DtlsTransport dtls, int srtpProfile, int cipherSuite, int version, DtlsProfileKind profile, DtlsFastRecords? fast, IDatagramBatchTransport? lower)
     {
         Version = version;
         _adapter = adapter;
@@ -34,7 +40,22 @@ public sealed class DtlsConnection : IDatagramTransport
         Profile = profile;
         MaxDatagramSize = dtls.GetSendLimit();
         _reader = Task.Run(ReadLoopAsync);
+        if (fast is not null && lower is not null && lower.TryAttachReceiver(this))
+        {
+            _fast = fast;
+            _lower = lower;
+        }
+        else
+        {
+            fast?.Dispose();
+        }
     }
+
+    /// <summary>True when application records are sealed and opened in place here rather than by BouncyCastle.</summary>
+    internal bool FastRecords => _fast is not null;
+
+    /// <summary>Records the in-place path sealed and opened.</summary>
+    internal (long Sealed, long Opened) FastRecordCounts => _fast is null ? default : (_fast.Sealed, _fast.Opened);
 
     private const int InboundLimit = 1024;
     private readonly Task _reader;
@@ -71,6 +92,13 @@ public sealed class DtlsConnection : IDatagramTransport
             throw new ArgumentException($"Datagram of {datagram.Length} bytes exceeds {MaxDatagramSize}.", nameof(datagram));
         }
 
+        if (_fast is not null)
+        {
+            ReadOnlySpan<int> one = [datagram.Length];
+            SendBatch(datagram.Span, one);
+            return ValueTask.CompletedTask;
+        }
+
         try
         {
             lock (_recordLock)
@@ -84,6 +112,149 @@ public sealed class DtlsConnection : IDatagramTransport
         }
 
         return ValueTask.CompletedTask;
+    }
+
+    /// <summary>
+    /// Seals each datagram as its own record and sends them as one batch (one GSO call per run of equal sizes
+    /// below). Without the in-place path, BouncyCastle seals and sends them one by one.
+    /// </summary>
+    public void SendBatch(ReadOnlySpan<byte> datagrams, ReadOnlySpan<int> lengths)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        try
+        {
+            lock (_recordLock)
+            {
+                if (_fast is null || _lower is null)
+                {
+                    int at = 0;
+                    foreach (int length in lengths)
+                    {
+                        if (length > MaxDatagramSize)
+                        {
+                            throw new ArgumentException($"Datagram of {length} bytes exceeds {MaxDatagramSize}.", nameof(lengths));
+                        }
+
+                        _dtls.Send(datagrams.Slice(at, length));
+                        at += length;
+                    }
+
+                    return;
+                }
+
+                int need = datagrams.Length + (lengths.Length * DtlsFastRecords.Overhead);
+                if (_sealBuffer.Length < need)
+                {
+                    _sealBuffer = new byte[Math.Max(need, 64 * (MaxDatagramSize + DtlsFastRecords.Overhead))];
+                }
+
+                if (_sealLengths.Length < lengths.Length)
+                {
+                    _sealLengths = new int[Math.Max(lengths.Length, 64)];
+                }
+
+                int inOffset = 0;
+                int outOffset = 0;
+                for (int i = 0; i < lengths.Length; i++)
+                {
+                    int length = lengths[i];
+                    if (length > MaxDatagramSize)
+                    {
+                        throw new ArgumentException($"Datagram of {length} bytes exceeds {MaxDatagramSize}.", nameof(lengths));
+                    }
+
+                    int sealedLength = _fast.Seal(datagrams.Slice(inOffset, length), _sealBuffer.AsSpan(outOffset));
+                    _sealLengths[i] = sealedLength;
+                    inOffset += length;
+                    outOffset += sealedLength;
+                }
+
+                _lower.SendBatch(_sealBuffer.AsSpan(0, outOffset), _sealLengths.AsSpan(0, lengths.Length));
+            }
+        }
+        catch (IOException ex)
+        {
+            throw new DtlsException(DtlsError.TransportClosed, "The DTLS connection is closed.", ex);
+        }
+    }
+
+    /// <summary>Pushes decrypted datagrams to <paramref name="receiver"/> from now on (what is queued is handed over first).</summary>
+    public bool TryAttachReceiver(IDatagramReceiver receiver)
+    {
+        ArgumentNullException.ThrowIfNull(receiver);
+        lock (_receiverLock)
+        {
+            _receiver = receiver;
+            bool any = false;
+            while (_inbound.Reader.TryRead(out byte[]? queued))
+            {
+                receiver.OnDatagram(queued);
+                any = true;
+            }
+
+            if (any)
+            {
+                receiver.OnBatchEnd();
+            }
+        }
+
+        return true;
+    }
+
+    /// <summary>A datagram from the ICE socket's thread: opened here when it is one application record, else BouncyCastle's.</summary>
+    void IDatagramReceiver.OnDatagram(Span<byte> datagram)
+    {
+        if (_disposed)
+        {
+            return;
+        }
+
+        int result;
+        int offset;
+        int length;
+        try
+        {
+            result = _fast!.TryOpen(datagram, out offset, out length);
+        }
+        catch (ObjectDisposedException)
+        {
+            return; // closed while the socket thread was delivering
+        }
+
+        if (result > 0)
+        {
+            if (_receiver is { } receiver)
+            {
+                receiver.OnDatagram(datagram.Slice(offset, length));
+            }
+            else
+            {
+                Queue(datagram.Slice(offset, length));
+            }
+        }
+        else if (result == 0)
+        {
+            _adapter.Deliver(datagram);
+        }
+    }
+
+    void IDatagramReceiver.OnBatchEnd() => _receiver?.OnBatchEnd();
+
+    private void Queue(ReadOnlySpan<byte> plaintext)
+    {
+        lock (_receiverLock)
+        {
+            if (_receiver is { } receiver)
+            {
+                byte[] copy = plaintext.ToArray();
+                receiver.OnDatagram(copy);
+                receiver.OnBatchEnd();
+            }
+            else
+            {
+                _inbound.Writer.TryWrite(plaintext.ToArray());
+            }
+        }
     }
 
     public async ValueTask<int> ReceiveAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
@@ -126,6 +297,7 @@ public sealed class DtlsConnection : IDatagramTransport
 
         _adapter.Dispose();
         _closing.Dispose();
+        _fast?.Dispose();
         return ValueTask.CompletedTask;
     }
 
@@ -151,7 +323,15 @@ public sealed class DtlsConnection : IDatagramTransport
 
                 if (n >= 0)
                 {
-                    _inbound.Writer.TryWrite(buffer.AsSpan(0, n).ToArray());
+                    if (_receiver is { } receiver)
+                    {
+                        receiver.OnDatagram(buffer.AsSpan(0, n));
+                        receiver.OnBatchEnd();
+                    }
+                    else
+                    {
+                        Queue(buffer.AsSpan(0, n));
+                    }
                 }
             }
         }
@@ -201,7 +381,10 @@ public sealed class DtlsConnection : IDatagramTransport
             int suite = isServer ? server!.SelectedCipherSuite() : client!.SelectedCipherSuite();
             int version = isServer ? server!.NegotiatedVersion() : client!.NegotiatedVersion();
             DtlsLog.HandshakeCompleted(logger, role, suite, srtp, plan.Kind);
-            return new DtlsConnection(adapter, dtls, srtp, suite, version, plan.Kind);
+            DtlsFastRecords? fast = !options.DisableFastRecords && crypto is NetAesGcmTlsCrypto net && transport is IDatagramBatchTransport
+                ? DtlsFastRecords.TryCreate(dtls, net)
+                : null;
+            return new DtlsConnection(adapter, dtls, srtp, suite, version, plan.Kind, fast, transport as IDatagramBatchTransport);
         }
         catch (Exception ex) when (ex is TlsException or IOException or ObjectDisposedException)
         {

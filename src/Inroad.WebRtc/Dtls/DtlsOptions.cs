@@ -27,6 +27,12 @@ public sealed class DtlsOptions
     /// <summary>Use .NET <see cref="System.Security.Cryptography.AesGcm"/> for records (default) instead of BouncyCastle's AES-GCM.</summary>
     public bool UseNetAesGcm { get; set; } = true;
 
+    /// <summary>
+    /// Keep every application record in BouncyCastle instead of sealing and opening AES-GCM records in place
+    /// after the handshake. Defaults to false.
+    /// </summary>
+    internal bool DisableFastRecords { get; set; }
+
     /// <summary>Source of the per-connection wire choices (extension permutation, timer jitter). Defaults to a fresh OS-seeded generator.</summary>
     internal Random? ShapeRandom { get; set; }
 

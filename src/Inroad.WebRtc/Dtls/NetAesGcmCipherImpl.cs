@@ -12,6 +12,7 @@ internal sealed class NetAesGcmCipherImpl : TlsAeadCipherImpl, IDisposable
     private AesGcm? _aes;
     private byte[] _nonce = [];
     private byte[] _additionalData = [];
+    private byte[]? _key;
 
     public NetAesGcmCipherImpl(bool encrypt) => _encrypt = encrypt;
 
@@ -21,6 +22,18 @@ internal sealed class NetAesGcmCipherImpl : TlsAeadCipherImpl, IDisposable
     {
         _aes?.Dispose();
         _aes = new AesGcm(key, TagSize);
+        _key = key.ToArray();
+    }
+
+    /// <summary>
+    /// The record key and the 4-byte implicit nonce (salt) of this direction, once a record went through it
+    /// (BouncyCastle hands the salt only as part of each record's nonce). For <see cref="DtlsFastRecords"/>.
+    /// </summary>
+    public bool TryGetKeyAndSalt(out byte[] key, out byte[] salt)
+    {
+        key = _key ?? [];
+        salt = _nonce.Length == 12 ? _nonce[..4] : [];
+        return _key is not null && salt.Length == 4;
     }
 
     public void Init(byte[] nonce, int macSize, byte[] additionalData)

@@ -17,6 +17,19 @@ internal sealed class NetAesGcmTlsCrypto : BcTlsCrypto
     {
     }
 
-    protected override TlsAeadCipher CreateCipher_Aes_Gcm(TlsCryptoParameters cryptoParams, int cipherKeySize, int macSize) =>
-        new(cryptoParams, new NetAesGcmCipherImpl(encrypt: true), new NetAesGcmCipherImpl(encrypt: false), cipherKeySize, macSize, TlsAeadCipher.AEAD_GCM);
+    /// <summary>The record ciphers made so far with their two directions (one per epoch with keys; a handful at most).</summary>
+    internal List<(TlsAeadCipher Cipher, NetAesGcmCipherImpl Encrypt, NetAesGcmCipherImpl Decrypt)> Ciphers { get; } = [];
+
+    protected override TlsAeadCipher CreateCipher_Aes_Gcm(TlsCryptoParameters cryptoParams, int cipherKeySize, int macSize)
+    {
+        var encrypt = new NetAesGcmCipherImpl(encrypt: true);
+        var decrypt = new NetAesGcmCipherImpl(encrypt: false);
+        var cipher = new TlsAeadCipher(cryptoParams, encrypt, decrypt, cipherKeySize, macSize, TlsAeadCipher.AEAD_GCM);
+        lock (Ciphers)
+        {
+            Ciphers.Add((cipher, encrypt, decrypt));
+        }
+
+        return cipher;
+    }
 }

@@ -74,6 +74,9 @@ internal sealed class IceAgent
 
     public int ErrorResponsesSent { get; private set; }
 
+    /// <summary>Consent checks (RFC 7675) on the selected pair that the remote answered.</summary>
+    public int ConsentAnswers { get; private set; }
+
     /// <summary>
     /// Adds a candidate we advertise. <paramref name="isBase"/> marks the host candidate of the socket's family
     /// that checks are paired from; reflexive and injected candidates are advertised only (their base is that host).
@@ -480,6 +483,7 @@ internal sealed class IceAgent
         if (pair == SelectedPair)
         {
             _lastConsentAnswer = now;
+            ConsentAnswers++;
             MarkAlive(now);
             return;
         }

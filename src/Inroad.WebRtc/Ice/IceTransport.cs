@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
 using System.Threading.Channels;
@@ -18,6 +19,8 @@ internal sealed partial class IceTransport : IAsyncDisposable
 {
     private static readonly IPAddress RouteProbeV4 = IPAddress.Parse("198.51.100.1");
     private static readonly IPAddress RouteProbeV6 = IPAddress.Parse("2001:db8::1");
+    private const int SocketBufferBytes = 4 << 20;
+    private const int ReceiveBatchLimit = 64;
 
     private readonly IceTransportOptions _options;
     private readonly Socket _socket;
@@ -36,6 +39,18 @@ internal sealed partial class IceTransport : IAsyncDisposable
     private Task? _timerLoop;
     private IceConnectionState _lastState;
     private long _droppedDatagrams;
+    private long _sendCalls;
+    private long _datagramsSent;
+    private long _receiveCalls;
+    private long _datagramsReceived;
+    private readonly Lock _sendLock = new();
+    private LinuxUdp? _sender; // guarded by _sendLock
+    private bool _gso; // guarded by _sendLock
+    private IPEndPoint? _sendRemote; // guarded by _sendLock: the endpoint _sendAddress was written for
+    private readonly byte[] _sendAddress = new byte[28]; // guarded by _sendLock
+    private int _sendAddressLength; // guarded by _sendLock
+    private volatile IDatagramReceiver? _receiver;
+    private bool _gro;
 
     private IceTransport(IceTransportOptions options, Socket socket, ILogger logger)
     {
@@ -108,6 +123,34 @@ internal sealed partial class IceTransport : IAsyncDisposable
 
     /// <summary>Datagrams dropped by the demux (not STUN, DTLS from a stranger, or the DTLS queue full).</summary>
     public long DroppedDatagrams => Interlocked.Read(ref _droppedDatagrams);
+
+    /// <summary>Socket-level counters: send system calls, datagrams sent, receive system calls, datagrams received.</summary>
+    public (long SendCalls, long DatagramsSent, long ReceiveCalls, long DatagramsReceived) SocketCounters =>
+        (Interlocked.Read(ref _sendCalls), Interlocked.Read(ref _datagramsSent), Interlocked.Read(ref _receiveCalls), Interlocked.Read(ref _datagramsReceived));
+
+    /// <summary>Consent checks on the selected pair the remote answered (STUN keeps flowing beside DTLS).</summary>
+    public int ConsentAnswers
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _agent.ConsentAnswers;
+            }
+        }
+    }
+
+    /// <summary>Whether the kernel coalesces received datagrams (UDP GRO) and accepts segmented sends (UDP GSO) on this socket.</summary>
+    public (bool Gro, bool Gso) Offloads
+    {
+        get
+        {
+            lock (_sendLock)
+            {
+                return (_gro, _gso);
+            }
+        }
+    }
 
     /// <summary>The selected pair for DTLS (valid once <see cref="ConnectAsync"/> completed).</summary>
     public IDatagramTransport DatagramTransport => _transport;
@@ -204,6 +247,16 @@ internal sealed partial class IceTransport : IAsyncDisposable
             socket.Bind(new IPEndPoint(IPAddress.Any, options.Port));
         }
 
+        // Bulk data arrives in bursts of ~50 datagrams per SACK round; the 208 KiB default overflows (UdpRcvbufErrors).
+        try
+        {
+            socket.ReceiveBufferSize = SocketBufferBytes;
+            socket.SendBufferSize = SocketBufferBytes;
+        }
+        catch (SocketException)
+        {
+        }
+
         return socket;
     }
 
@@ -244,7 +297,7 @@ internal sealed partial class IceTransport : IAsyncDisposable
             candidates.Add((IceCandidate.CreateLocal(IceCandidateType.Host, injected, baseAddress, preference--), false));
         }
 
-        _receiveLoop = Task.Run(ReceiveLoopAsync);
+        _receiveLoop = StartReceiving();
         _timerLoop = Task.Run(TimerLoopAsync);
         if (_options.StunServers.Count > 0)
         {
@@ -328,6 +381,188 @@ internal sealed partial class IceTransport : IAsyncDisposable
         }
     }
 
+    private Task StartReceiving()
+    {
+        if (!LinuxUdp.IsSupported || _options.DisableOffloads)
+        {
+            return Task.Run(ReceiveLoopAsync);
+        }
+
+        lock (_sendLock)
+        {
+            _gro = LinuxUdp.TryEnableGro(_socket);
+            _gso = LinuxUdp.ProbeGso(_socket);
+            _sender = new LinuxUdp(_socket, LinuxUdp.MaxBatchBytes);
+        }
+
+        var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var thread = new Thread(() =>
+        {
+            try
+            {
+                ReceiveThread();
+            }
+            finally
+            {
+                done.TrySetResult();
+            }
+        })
+        {
+            IsBackground = true,
+            Name = "ice-receive",
+        };
+        thread.Start();
+        return done.Task;
+    }
+
+    /// <summary>
+    /// The receive side on Linux: a dedicated thread doing non-blocking recvmsg until the socket is empty, then
+    /// poll. With GRO one call returns a burst of same-sized datagrams from one sender. DTLS from the selected
+    /// remote goes straight to the attached <see cref="IDatagramReceiver"/> (no copy, no queue); the receiver
+    /// hears <see cref="IDatagramReceiver.OnBatchEnd"/> when the socket is drained or after 64 datagrams.
+    /// </summary>
+    private void ReceiveThread()
+    {
+        var udp = new LinuxUdp(_socket, 65536);
+        IPEndPoint? cachedRemote = null;
+        byte[] cachedAddress = new byte[28];
+        int cachedLength = 0;
+        long lastAlive = 0;
+        IDatagramReceiver? delivering = null;
+        int pending = 0;
+        while (!_closed.IsCancellationRequested)
+        {
+            int n = udp.Receive(out int segment);
+            if (n < 0)
+            {
+                if (_closed.IsCancellationRequested)
+                {
+                    break;
+                }
+
+                LogSocketError(_logger, SocketError.SocketError);
+                udp.WaitReadable(100);
+                continue;
+            }
+
+            if (n == 0)
+            {
+                if (pending > 0)
+                {
+                    pending = 0;
+                    EndBatch(delivering!);
+                }
+
+                udp.WaitReadable(100);
+                continue;
+            }
+
+            Interlocked.Increment(ref _receiveCalls);
+            ReadOnlySpan<byte> source = udp.SourceAddress;
+            IDatagramReceiver? receiver = _receiver;
+            bool fast = false;
+            if (receiver is not null)
+            {
+                IPEndPoint? selected = SelectedRemote;
+                if (selected is not null && !ReferenceEquals(selected, cachedRemote))
+                {
+                    cachedRemote = selected;
+                    cachedLength = LinuxUdp.WriteSockAddr(selected, _socket.AddressFamily, cachedAddress);
+                }
+
+                fast = selected is not null && LinuxUdp.SameAddress(source, cachedAddress.AsSpan(0, cachedLength));
+                if (fast && delivering is not null && !ReferenceEquals(delivering, receiver) && pending > 0)
+                {
+                    pending = 0;
+                    EndBatch(delivering);
+                }
+            }
+
+            IPEndPoint? from = null;
+            Span<byte> all = udp.Buffer[..n];
+            int count = 0;
+            bool delivered = false;
+            for (int offset = 0; offset < n; offset += segment)
+            {
+                Span<byte> datagram = all.Slice(offset, Math.Min(segment, n - offset));
+                count++;
+                if (fast && DatagramDemux.Classify(datagram) == DatagramKind.Dtls)
+                {
+                    Deliver(receiver!, datagram);
+                    delivering = receiver;
+                    delivered = true;
+                    pending++;
+                    continue;
+                }
+
+                from ??= LinuxUdp.ReadSockAddr(source) is { } f ? IceAgent.Normalize(f) : null;
+                if (from is null)
+                {
+                    Interlocked.Increment(ref _droppedDatagrams);
+                    continue;
+                }
+
+                HandleDatagram(datagram, from);
+            }
+
+            Interlocked.Add(ref _datagramsReceived, count);
+            if (delivered)
+            {
+                long now = Stopwatch.GetTimestamp();
+                if (Stopwatch.GetElapsedTime(lastAlive, now) > AliveInterval)
+                {
+                    lastAlive = now;
+                    lock (_lock)
+                    {
+                        _agent.NotifyReceived(cachedRemote!, Now);
+                    }
+                }
+            }
+
+            if (pending >= ReceiveBatchLimit)
+            {
+                pending = 0;
+                EndBatch(delivering!);
+            }
+        }
+
+        if (pending > 0)
+        {
+            EndBatch(delivering!);
+        }
+    }
+
+    private static readonly TimeSpan AliveInterval = TimeSpan.FromMilliseconds(100);
+
+    // The layers above run on this thread: a failure there loses the datagram, never the socket's thread (or the process).
+    private void Deliver(IDatagramReceiver receiver, Span<byte> datagram)
+    {
+        try
+        {
+            receiver.OnDatagram(datagram);
+        }
+        catch (Exception ex) when (IsLayerFailure(ex))
+        {
+            LogReceiverFailed(_logger, ex);
+        }
+    }
+
+    private void EndBatch(IDatagramReceiver receiver)
+    {
+        try
+        {
+            receiver.OnBatchEnd();
+        }
+        catch (Exception ex) when (IsLayerFailure(ex))
+        {
+            LogReceiverFailed(_logger, ex);
+        }
+    }
+
+    private static bool IsLayerFailure(Exception ex) =>
+        ex is InvalidOperationException or ArgumentException or IOException or ObjectDisposedException or SocketException
+            or Dtls.DtlsException or Sctp.SctpException or DataChannels.DataChannelException or System.Security.Cryptography.CryptographicException;
+
     private async Task ReceiveLoopAsync()
     {
         byte[] buffer = new byte[2048];
@@ -355,50 +590,67 @@ internal sealed partial class IceTransport : IAsyncDisposable
                 continue;
             }
 
+            Interlocked.Increment(ref _receiveCalls);
+            Interlocked.Increment(ref _datagramsReceived);
             IPEndPoint from = IceAgent.Normalize((IPEndPoint)template.Create(address));
-            ReadOnlySpan<byte> datagram = buffer.AsSpan(0, n);
-            switch (DatagramDemux.Classify(datagram))
-            {
-                case DatagramKind.Stun:
-                    if (_gatherer is not null && _gatherer.TryHandleDatagram(datagram, from))
-                    {
-                        break;
-                    }
+            HandleDatagram(buffer.AsSpan(0, n), from);
+        }
+    }
 
-                    bool handled;
-                    lock (_lock)
-                    {
-                        handled = _agent.HandleDatagram(datagram, from, Now);
-                    }
-
-                    if (!handled)
-                    {
-                        Interlocked.Increment(ref _droppedDatagrams);
-                    }
-
-                    AfterAgentCall();
+    /// <summary>The RFC 7983 demux of one datagram that did not take the fast path.</summary>
+    private void HandleDatagram(Span<byte> datagram, IPEndPoint from)
+    {
+        switch (DatagramDemux.Classify(datagram))
+        {
+            case DatagramKind.Stun:
+                if (_gatherer is not null && _gatherer.TryHandleDatagram(datagram, from))
+                {
                     break;
-                case DatagramKind.Dtls:
-                    bool accepted;
-                    lock (_lock)
-                    {
-                        accepted = _agent.IsValidatedRemote(from);
-                        if (accepted)
-                        {
-                            _agent.NotifyReceived(from, Now);
-                        }
-                    }
+                }
 
-                    if (!accepted || !_dtls.Writer.TryWrite(datagram.ToArray()))
-                    {
-                        Interlocked.Increment(ref _droppedDatagrams);
-                    }
+                bool handled;
+                lock (_lock)
+                {
+                    handled = _agent.HandleDatagram(datagram, from, Now);
+                }
 
-                    break;
-                default:
+                if (!handled)
+                {
                     Interlocked.Increment(ref _droppedDatagrams);
-                    break;
-            }
+                }
+
+                AfterAgentCall();
+                break;
+            case DatagramKind.Dtls:
+                bool accepted;
+                lock (_lock)
+                {
+                    accepted = _agent.IsValidatedRemote(from);
+                    if (accepted)
+                    {
+                        _agent.NotifyReceived(from, Now);
+                    }
+                }
+
+                if (!accepted)
+                {
+                    Interlocked.Increment(ref _droppedDatagrams);
+                }
+                else if (_receiver is { } receiver)
+                {
+                    // A validated remote that is not (or no longer) the selected pair: still ours.
+                    Deliver(receiver, datagram);
+                    EndBatch(receiver);
+                }
+                else if (!_dtls.Writer.TryWrite(datagram.ToArray()))
+                {
+                    Interlocked.Increment(ref _droppedDatagrams);
+                }
+
+                break;
+            default:
+                Interlocked.Increment(ref _droppedDatagrams);
+                break;
         }
     }
 
@@ -525,14 +777,142 @@ internal sealed partial class IceTransport : IAsyncDisposable
     [LoggerMessage(EventId = 203, Level = LogLevel.Debug, Message = "ICE state {State}")]
     private static partial void LogState(ILogger logger, IceConnectionState state);
 
+    [LoggerMessage(EventId = 205, Level = LogLevel.Warning, Message = "ICE: the layer above failed on a received datagram; dropped")]
+    private static partial void LogReceiverFailed(ILogger logger, Exception exception);
+
     [LoggerMessage(EventId = 204, Level = LogLevel.Debug, Message = "ICE socket error {Error}; continuing")]
     private static partial void LogSocketError(ILogger logger, SocketError error);
 
-    private sealed class SelectedPairTransport(IceTransport owner) : IDatagramTransport
+    /// <summary>
+    /// Sends a batch to the selected remote: runs of equal-sized datagrams (the last of a run may be shorter, up to
+    /// 64 and 65,000 bytes) go out in one GSO sendmsg; without GSO, one sendmsg per datagram. A full send
+    /// buffer waits briefly for room rather than dropping a whole run.
+    /// </summary>
+    private void SendBatch(ReadOnlySpan<byte> datagrams, ReadOnlySpan<int> lengths)
+    {
+        IPEndPoint remote = SelectedRemote ?? throw new InvalidOperationException("ICE has no selected pair yet.");
+        lock (_sendLock)
+        {
+            LinuxUdp? udp = _sender;
+            if (udp is null)
+            {
+                SendEachFallback(datagrams, lengths, remote);
+                return;
+            }
+
+            if (!ReferenceEquals(remote, _sendRemote))
+            {
+                _sendRemote = remote;
+                _sendAddressLength = LinuxUdp.WriteSockAddr(remote, _socket.AddressFamily, _sendAddress);
+            }
+
+            ReadOnlySpan<byte> address = _sendAddress.AsSpan(0, _sendAddressLength);
+            int offset = 0;
+            int i = 0;
+            while (i < lengths.Length)
+            {
+                int segment = lengths[i];
+                int count = 1;
+                int bytes = segment;
+                if (_gso)
+                {
+                    // extend the run while the next datagram fits the segment size (only the last may be shorter)
+                    while (i + count < lengths.Length && count < LinuxUdp.MaxSegments && bytes + lengths[i + count] <= LinuxUdp.MaxBatchBytes
+                        && lengths[i + count] <= segment && lengths[i + count - 1] == segment)
+                    {
+                        bytes += lengths[i + count];
+                        count++;
+                    }
+                }
+
+                datagrams.Slice(offset, bytes).CopyTo(udp.Buffer);
+                int error = SendWithRetry(udp, bytes, count > 1 ? segment : 0, address);
+                if (error != 0 && count > 1)
+                {
+                    // EIO/EINVAL: this path cannot segment (no checksum offload, old kernel); send one by one from now on.
+                    _gso = false;
+                    int inner = offset;
+                    for (int k = 0; k < count; k++)
+                    {
+                        datagrams.Slice(inner, lengths[i + k]).CopyTo(udp.Buffer);
+                        SendWithRetry(udp, lengths[i + k], 0, address);
+                        Interlocked.Increment(ref _sendCalls);
+                        inner += lengths[i + k];
+                    }
+                }
+                else
+                {
+                    Interlocked.Increment(ref _sendCalls);
+                }
+
+                Interlocked.Add(ref _datagramsSent, count);
+                offset += bytes;
+                i += count;
+            }
+        }
+    }
+
+    private static int SendWithRetry(LinuxUdp udp, int length, int segment, ReadOnlySpan<byte> address)
+    {
+        int error = udp.Send(length, segment, address);
+        for (int attempt = 0; error == LinuxUdp.ErrorWouldBlock && attempt < 3; attempt++)
+        {
+            udp.WaitWritable(5);
+            error = udp.Send(length, segment, address);
+        }
+
+        // UDP: a datagram the kernel refuses (unreachable, still no room) is a lost datagram. Only a refused
+        // segmentation is the caller's business.
+        return error is 5 or 22 or 95 && segment > 0 ? error : 0;
+    }
+
+    private void SendEachFallback(ReadOnlySpan<byte> datagrams, ReadOnlySpan<int> lengths, IPEndPoint remote)
+    {
+        IPEndPoint to = ToSocketFamily(remote);
+        int offset = 0;
+        foreach (int length in lengths)
+        {
+            try
+            {
+                Interlocked.Increment(ref _sendCalls);
+                Interlocked.Increment(ref _datagramsSent);
+                _socket.SendTo(datagrams.Slice(offset, length), SocketFlags.None, to);
+            }
+            catch (SocketException)
+            {
+                // UDP: a failed send is a lost datagram.
+            }
+
+            offset += length;
+        }
+    }
+
+    private sealed class SelectedPairTransport(IceTransport owner) : IDatagramBatchTransport
     {
         public int MaxDatagramSize => owner._options.MaxDatagramSize;
 
-        public async ValueTask SendAsync(ReadOnlyMemory<byte> datagram, CancellationToken cancellationToken = default)
+        public bool TryAttachReceiver(IDatagramReceiver receiver)
+        {
+            ArgumentNullException.ThrowIfNull(receiver);
+            owner._receiver = receiver;
+            return true;
+        }
+
+        public void SendBatch(ReadOnlySpan<byte> datagrams, ReadOnlySpan<int> lengths)
+        {
+            ObjectDisposedException.ThrowIf(owner._closed.IsCancellationRequested, this);
+            foreach (int length in lengths)
+            {
+                if (length > MaxDatagramSize || length < 0)
+                {
+                    throw new ArgumentException($"Datagram of {length} bytes exceeds {MaxDatagramSize}.", nameof(lengths));
+                }
+            }
+
+            owner.SendBatch(datagrams, lengths);
+        }
+
+        public ValueTask SendAsync(ReadOnlyMemory<byte> datagram, CancellationToken cancellationToken = default)
         {
             ObjectDisposedException.ThrowIf(owner._closed.IsCancellationRequested, this);
             if (datagram.Length > MaxDatagramSize)
@@ -540,9 +920,23 @@ internal sealed partial class IceTransport : IAsyncDisposable
                 throw new ArgumentException($"Datagram of {datagram.Length} bytes exceeds {MaxDatagramSize}.", nameof(datagram));
             }
 
+            if (owner._sender is not null)
+            {
+                ReadOnlySpan<int> one = [datagram.Length];
+                owner.SendBatch(datagram.Span, one);
+                return ValueTask.CompletedTask;
+            }
+
+            return SendOneAsync(datagram, cancellationToken);
+        }
+
+        private async ValueTask SendOneAsync(ReadOnlyMemory<byte> datagram, CancellationToken cancellationToken)
+        {
             IPEndPoint remote = owner.SelectedRemote ?? throw new InvalidOperationException("ICE has no selected pair yet.");
             try
             {
+                Interlocked.Increment(ref owner._sendCalls);
+                Interlocked.Increment(ref owner._datagramsSent);
                 await owner._socket.SendToAsync(datagram, SocketFlags.None, owner.ToSocketFamily(remote), cancellationToken).ConfigureAwait(false);
             }
             catch (SocketException)

@@ -45,6 +45,12 @@ internal sealed class IceTransportOptions
     /// <summary>Largest datagram the selected-pair transport carries. Defaults to 1200 (Chromium never sends more).</summary>
     public int MaxDatagramSize { get; set; } = 1200;
 
+    /// <summary>
+    /// Use only the portable socket calls (async receive, one send per datagram) instead of the Linux path
+    /// (receive thread with recvmsg + UDP GRO, sendmsg + UDP GSO). Defaults to false; tests of the fallback set it.
+    /// </summary>
+    public bool DisableOffloads { get; set; }
+
     /// <summary>Clock for every timer. Defaults to <see cref="TimeProvider.System"/>.</summary>
     public TimeProvider TimeProvider { get; set; } = TimeProvider.System;
 

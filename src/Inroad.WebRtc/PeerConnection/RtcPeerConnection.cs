@@ -57,6 +57,12 @@ public sealed class RtcPeerConnection : IAsyncDisposable
     /// <summary>Remote address of the selected ICE pair, once connected.</summary>
     public System.Net.IPEndPoint? SelectedRemoteEndPoint => _ice?.SelectedRemote;
 
+    /// <summary>The DTLS layer, once connected (tests look at its record path).</summary>
+    internal DtlsConnection? Dtls => _dtls;
+
+    /// <summary>The ICE layer (tests look at its socket counters).</summary>
+    internal IceTransport? Ice => _ice;
+
     /// <summary>Time spent gathering candidates.</summary>
     public TimeSpan GatheringTime => _ice?.GatheringTime ?? TimeSpan.Zero;
 
@@ -129,6 +135,7 @@ public sealed class RtcPeerConnection : IAsyncDisposable
                 RemoteFingerprint = DtlsFingerprint.FromHash(remote.Fingerprint),
                 Shape = DtlsShapePlan.Derive(_options.ShapeSeed ?? RandomNumberGenerator.GetBytes(32), _isOfferer ? SignalingRole.Offerer : SignalingRole.Answerer, _options.ProfileChoice),
                 LoggerFactory = _options.LoggerFactory,
+                DisableFastRecords = _options.DisableDatapathOffloads,
             };
             _dtls = dtlsClient
                 ? await DtlsConnection.ConnectAsync(_ice.DatagramTransport, dtlsOptions, timeout.Token).ConfigureAwait(false)
@@ -202,6 +209,7 @@ public sealed class RtcPeerConnection : IAsyncDisposable
     public async Task<RtcPeerStatistics> GetStatisticsAsync()
     {
         var (counters, rtt, cwnd) = await Connected.GetStatisticsAsync().ConfigureAwait(false);
+        var socket = _ice?.SocketCounters ?? default;
         return new RtcPeerStatistics
         {
             SelectedRemoteEndPoint = SelectedRemoteEndPoint,
@@ -215,6 +223,12 @@ public sealed class RtcPeerConnection : IAsyncDisposable
             SmoothedRtt = rtt,
             CongestionWindow = cwnd,
             DroppedDatagrams = _ice?.DroppedDatagrams ?? 0,
+            SacksSent = counters.SacksSent,
+            DataPacketsReceived = counters.DataPacketsReceived,
+            SocketSendCalls = socket.SendCalls,
+            SocketDatagramsSent = socket.DatagramsSent,
+            SocketReceiveCalls = socket.ReceiveCalls,
+            SocketDatagramsReceived = socket.DatagramsReceived,
         };
     }
 
@@ -295,6 +309,7 @@ public sealed class RtcPeerConnection : IAsyncDisposable
                 InjectedCandidates = _options.InjectedCandidates,
                 GatheringTimeout = _options.GatheringTimeout,
                 MaxDatagramSize = MaxUdpPayload,
+                DisableOffloads = _options.DisableDatapathOffloads,
                 TimeProvider = _options.TimeProvider,
             },
             _options.LoggerFactory.CreateLogger("Inroad.WebRtc.Ice"),

@@ -38,6 +38,12 @@ public sealed class RtcPeerOptions
     /// <summary>Time to gather candidates before the description is returned. Defaults to 2 s.</summary>
     public TimeSpan GatheringTimeout { get; set; } = TimeSpan.FromSeconds(2);
 
+    /// <summary>
+    /// Keep the socket on the portable path (no UDP GRO/GSO, no receive thread, no in-place DTLS records).
+    /// Defaults to false; for tests of the fallback and for comparison benchmarks.
+    /// </summary>
+    internal bool DisableDatapathOffloads { get; set; }
+
     /// <summary>Clock of every layer. Defaults to the system clock.</summary>
     public TimeProvider TimeProvider { get; set; } = TimeProvider.System;
 

@@ -38,4 +38,22 @@ public sealed record RtcPeerStatistics
 
     /// <summary>Datagrams the ICE socket dropped (not STUN, DTLS from a stranger, queue full).</summary>
     public long DroppedDatagrams { get; init; }
+
+    /// <summary>SACK chunks sent, and packets received that carried DATA (their ratio is the SACK policy at work).</summary>
+    public long SacksSent { get; init; }
+
+    /// <inheritdoc cref="SacksSent"/>
+    public long DataPacketsReceived { get; init; }
+
+    /// <summary>System calls that sent on the ICE socket, and the UDP datagrams they carried (several with GSO).</summary>
+    public long SocketSendCalls { get; init; }
+
+    /// <inheritdoc cref="SocketSendCalls"/>
+    public long SocketDatagramsSent { get; init; }
+
+    /// <summary>System calls that received on the ICE socket, and the UDP datagrams they returned (several with GRO).</summary>
+    public long SocketReceiveCalls { get; init; }
+
+    /// <inheritdoc cref="SocketReceiveCalls"/>
+    public long SocketDatagramsReceived { get; init; }
 }

@@ -397,6 +397,7 @@ internal sealed partial class SctpAssociation
             BinaryPrimitives.WriteUInt32BigEndian(v[(12 + (4 * blockCount) + (4 * i))..], _duplicates[i]);
         }
 
+        Statistics.SacksSent++;
         _duplicateCount = 0;
         _sackNeeded = false;
         _ackPending = false;

@@ -194,6 +194,7 @@ internal sealed partial class SctpAssociation
 
         if (sawData)
         {
+            Statistics.DataPacketsReceived++;
             AfterDataReceived(now);
         }
     }

@@ -7,8 +7,9 @@ namespace Inroad.WebRtc.Sctp;
 /// receive loop, one timer on the <see cref="TimeProvider"/>, and an async gate that serialises every
 /// call into the association (guarded by <c>_gate</c>: the association, the send buffer).
 /// </summary>
-internal sealed class SctpConnection : IAsyncDisposable
+internal sealed class SctpConnection : IAsyncDisposable, IDatagramReceiver
 {
+    private const int BatchPackets = 64;
     private readonly IDatagramTransport _transport;
     private readonly TimeProvider _time;
     private readonly long _start;
@@ -19,6 +20,10 @@ internal sealed class SctpConnection : IAsyncDisposable
     private TimeSpan _timerDue = TimeSpan.MaxValue; // guarded by _gate
     private Task? _receiveLoop;
     private int _disposed;
+    private readonly IDatagramBatchTransport? _batch;
+    private readonly byte[] _batchBuffer = [];
+    private readonly int[] _batchLengths = new int[BatchPackets];
+    private int _gateHolder; // managed thread ID that took the gate for a pushed batch, 0 when none
 
     public SctpConnection(IDatagramTransport transport, SctpOptions options, ISctpAssociationHandler handler, TimeProvider? timeProvider = null)
     {
@@ -32,6 +37,11 @@ internal sealed class SctpConnection : IAsyncDisposable
         _time = timeProvider ?? TimeProvider.System;
         _start = _time.GetTimestamp();
         _sendBuffer = new byte[options.Mtu];
+        if (transport is IDatagramBatchTransport batch)
+        {
+            _batch = batch;
+            _batchBuffer = new byte[BatchPackets * options.Mtu];
+        }
         Association = new SctpAssociation(options, handler);
         _timer = _time.CreateTimer(static s => ((SctpConnection)s!).OnTimer(), this, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
     }
@@ -44,7 +54,11 @@ internal sealed class SctpConnection : IAsyncDisposable
     /// <summary>Starts the receive loop and sends INIT.</summary>
     public Task StartAsync(CancellationToken cancellationToken = default)
     {
-        _receiveLoop = Task.Run(ReceiveLoopAsync, CancellationToken.None);
+        if (_batch is null || !_batch.TryAttachReceiver(this))
+        {
+            _receiveLoop = Task.Run(ReceiveLoopAsync, CancellationToken.None);
+        }
+
         return RunAsync(static (a, now) => a.Connect(now), cancellationToken);
     }
 
@@ -78,8 +92,93 @@ internal sealed class SctpConnection : IAsyncDisposable
         }
     }
 
+    /// <summary>A packet pushed by the transport on its thread: the gate is taken once for the whole burst.</summary>
+    public void OnDatagram(Span<byte> datagram)
+    {
+        if (_disposed != 0)
+        {
+            return;
+        }
+
+        int me = Environment.CurrentManagedThreadId;
+        if (Volatile.Read(ref _gateHolder) != me)
+        {
+            try
+            {
+                _gate.Wait(_stop.Token);
+            }
+            catch (OperationCanceledException)
+            {
+                return;
+            }
+
+            Volatile.Write(ref _gateHolder, me);
+        }
+
+        Association.HandlePacket(datagram, Now);
+    }
+
+    /// <summary>The burst is over: send what it produced (SACKs, window updates, data the SACKs released) and let go of the gate.</summary>
+    public void OnBatchEnd()
+    {
+        if (Volatile.Read(ref _gateHolder) != Environment.CurrentManagedThreadId)
+        {
+            return;
+        }
+
+        try
+        {
+            FlushBatchLocked();
+        }
+        finally
+        {
+            Volatile.Write(ref _gateHolder, 0);
+            _gate.Release();
+        }
+    }
+
+    /// <summary>Writes every due packet into one buffer and hands them over in batches of up to 64 (DTLS seals them, ICE sends a run per call).</summary>
+    private void FlushBatchLocked()
+    {
+        TimeSpan now = Now;
+        int count = 0;
+        int offset = 0;
+        int mtu = _sendBuffer.Length;
+        try
+        {
+            while (Association.TryWritePacket(_batchBuffer.AsSpan(offset, mtu), now, out int length))
+            {
+                _batchLengths[count++] = length;
+                offset += length;
+                if (count == BatchPackets || offset + mtu > _batchBuffer.Length)
+                {
+                    _batch!.SendBatch(_batchBuffer.AsSpan(0, offset), _batchLengths.AsSpan(0, count));
+                    count = 0;
+                    offset = 0;
+                }
+            }
+
+            if (count > 0)
+            {
+                _batch!.SendBatch(_batchBuffer.AsSpan(0, offset), _batchLengths.AsSpan(0, count));
+            }
+        }
+        catch (Exception e) when (e is ObjectDisposedException or OperationCanceledException or IOException or System.Net.Sockets.SocketException or Dtls.DtlsException or InvalidOperationException)
+        {
+            // The path is gone; the association times out or is closed by its owner.
+        }
+
+        UpdateTimer(now);
+    }
+
     private async Task FlushLockedAsync()
     {
+        if (_batch is not null)
+        {
+            FlushBatchLocked();
+            return;
+        }
+
         TimeSpan now = Now;
         while (Association.TryWritePacket(_sendBuffer, now, out int length))
         {
@@ -94,6 +193,11 @@ internal sealed class SctpConnection : IAsyncDisposable
             }
         }
 
+        UpdateTimer(now);
+    }
+
+    private void UpdateTimer(TimeSpan now)
+    {
         TimeSpan due = Association.NextDeadline;
         if (due != _timerDue)
         {

@@ -28,4 +28,8 @@ internal sealed class SctpStatistics
     public long MessagesDelivered { get; set; }
 
     public long BytesDelivered { get; set; }
+
+    public long SacksSent { get; set; }
+
+    public long DataPacketsReceived { get; set; }
 }
