@@ -36,14 +36,15 @@ internal sealed class CliProcess : IAsyncDisposable
 
     public static CliProcess Start(params string[] args)
     {
-        var start = new ProcessStartInfo("dotnet")
+        // Tests stop the CLI with SIGINT: the wrapper makes that work even when the test run itself ignores it.
+        IReadOnlyList<string> command = Inroad.Testing.SigintDisposition.Wrap(["dotnet", Path.Combine(AppContext.BaseDirectory, "Inroad.Cli.dll"), .. args]);
+        var start = new ProcessStartInfo(command[0])
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             UseShellExecute = false,
         };
-        start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "Inroad.Cli.dll"));
-        foreach (string a in args)
+        foreach (string a in command.Skip(1))
         {
             start.ArgumentList.Add(a);
         }
@@ -92,7 +93,14 @@ internal sealed class CliProcess : IAsyncDisposable
 
         using var exit = CancellationTokenSource.CreateLinkedTokenSource(ct);
         exit.CancelAfter(timeout);
-        await _process.WaitForExitAsync(exit.Token);
+        try
+        {
+            await _process.WaitForExitAsync(exit.Token);
+        }
+        catch (OperationCanceledException) when (!ct.IsCancellationRequested)
+        {
+            throw new TimeoutException($"still running {timeout} after SIGINT; output so far:\n{Output}");
+        }
     }
 
     public async ValueTask DisposeAsync()

@@ -4,6 +4,7 @@ using System.Net;
 using System.Net.Sockets;
 using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
+using Inroad.Testing;
 using Inroad.Testing.NetLab;
 using Xunit.Sdk;
 
@@ -301,7 +302,7 @@ public sealed partial class PortMappingPathLabTests : IDisposable
 
         public static Role Start(NetLab lab, string host, string role, string config, List<Role> started)
         {
-            LabProcess p = lab.Start(host, ["env", "INROAD_LOG=debug", "dotnet", Path.Combine(AppContext.BaseDirectory, "Inroad.Cli.dll"), role, "--config", config]);
+            LabProcess p = lab.Start(host, ["env", "INROAD_LOG=debug", .. SigintDisposition.Wrap(["dotnet", Path.Combine(AppContext.BaseDirectory, "Inroad.Cli.dll"), role, "--config", config])]);
             var r = new Role(p, role);
             started.Add(r);
             return r;
