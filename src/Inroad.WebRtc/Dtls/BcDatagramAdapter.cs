@@ -57,6 +57,18 @@ internal sealed class BcDatagramAdapter : DatagramTransport, IDisposable
 
     public bool IsClosed => _closed;
 
+    /// <summary>True while datagrams wait for <see cref="Receive(Span{byte}, int)"/>.</summary>
+    public bool HasQueued
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _received.Count > 0;
+            }
+        }
+    }
+
     public int GetReceiveLimit() => Math.Max(_inner.MaxDatagramSize, 1500);
 
     // Handshake flights keep the browser's datagram size; application records may use the whole path

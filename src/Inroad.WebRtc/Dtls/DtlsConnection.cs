@@ -26,6 +26,7 @@ public sealed class DtlsConnection : IDatagramBatchTransport, IDatagramReceiver
     private readonly IDatagramBatchTransport? _lower; // set when records are sealed and opened here, in place
     private readonly Lock _receiverLock = new();
     private volatile IDatagramReceiver? _receiver;
+    private bool _readEnded; // guarded by _receiverLock: no record will be read again (close_notify, alert, transport gone)
     private byte[] _sealBuffer = []; // guarded by _recordLock
     private int[] _sealLengths = []; // guarded by _recordLock
     private volatile bool _disposed;
@@ -196,6 +197,11 @@ public sealed class DtlsConnection : IDatagramBatchTransport, IDatagramReceiver
             {
                 receiver.OnBatchEnd();
             }
+
+            if (_readEnded)
+            {
+                receiver.OnClosed();
+            }
         }
 
         return true;
@@ -239,6 +245,9 @@ public sealed class DtlsConnection : IDatagramBatchTransport, IDatagramReceiver
     }
 
     void IDatagramReceiver.OnBatchEnd() => _receiver?.OnBatchEnd();
+
+    // The ICE path is gone: what BouncyCastle has queued is still read, then the read loop ends and tells the layer above.
+    void IDatagramReceiver.OnClosed() => _adapter.Close();
 
     private void Queue(ReadOnlySpan<byte> plaintext)
     {
@@ -333,6 +342,10 @@ public sealed class DtlsConnection : IDatagramBatchTransport, IDatagramReceiver
                         Queue(buffer.AsSpan(0, n));
                     }
                 }
+                else if (_adapter.IsClosed && !_adapter.HasQueued)
+                {
+                    break; // the peer's close_notify closed the adapter: nothing more will come
+                }
             }
         }
         catch (Exception ex) when (ex is IOException or OperationCanceledException or ObjectDisposedException)
@@ -342,6 +355,18 @@ public sealed class DtlsConnection : IDatagramBatchTransport, IDatagramReceiver
         finally
         {
             _inbound.Writer.TryComplete();
+            IDatagramReceiver? receiver;
+            lock (_receiverLock)
+            {
+                _readEnded = true;
+                receiver = _receiver;
+            }
+
+            // Pushed records bypass _inbound, so the layer above hears the end here (the pull path sees _inbound complete).
+            if (!_disposed)
+            {
+                receiver?.OnClosed();
+            }
         }
     }
 

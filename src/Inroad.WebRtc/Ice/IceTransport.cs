@@ -50,6 +50,8 @@ internal sealed partial class IceTransport : IAsyncDisposable
     private readonly byte[] _sendAddress = new byte[28]; // guarded by _sendLock
     private int _sendAddressLength; // guarded by _sendLock
     private volatile IDatagramReceiver? _receiver;
+    private readonly Lock _receiverLock = new();
+    private bool _receiverClosed; // guarded by _receiverLock
     private bool _gro;
 
     private IceTransport(IceTransportOptions options, Socket socket, ILogger logger)
@@ -213,6 +215,7 @@ internal sealed partial class IceTransport : IAsyncDisposable
         await _closed.CancelAsync().ConfigureAwait(false);
         _connected.TrySetException(new IceException(IceError.Closed, "The ICE transport was closed."));
         _dtls.Writer.TryComplete();
+        CloseReceiver();
         _socket.Dispose();
         if (_gatherer is not null)
         {
@@ -738,6 +741,40 @@ internal sealed partial class IceTransport : IAsyncDisposable
             ? new IPEndPoint(destination.Address.MapToIPv6(), destination.Port)
             : destination;
 
+    private void CloseReceiver()
+    {
+        IDatagramReceiver? receiver;
+        lock (_receiverLock)
+        {
+            if (_receiverClosed)
+            {
+                return;
+            }
+
+            _receiverClosed = true;
+            receiver = _receiver;
+        }
+
+        receiver?.OnClosed();
+    }
+
+    private bool AttachReceiver(IDatagramReceiver receiver)
+    {
+        bool closed;
+        lock (_receiverLock)
+        {
+            _receiver = receiver;
+            closed = _receiverClosed;
+        }
+
+        if (closed)
+        {
+            receiver.OnClosed();
+        }
+
+        return true;
+    }
+
     private void RaiseStateChanged()
     {
         IceConnectionState state;
@@ -763,6 +800,7 @@ internal sealed partial class IceTransport : IAsyncDisposable
         {
             _connected.TrySetException(new IceException(reason ?? IceError.ConnectivityChecksFailed, $"ICE failed: {reason}."));
             _dtls.Writer.TryComplete();
+            CloseReceiver(); // consent lost: the layers above end now rather than when their own timers give up
         }
 
         StateChanged?.Invoke(state);
@@ -894,8 +932,7 @@ internal sealed partial class IceTransport : IAsyncDisposable
         public bool TryAttachReceiver(IDatagramReceiver receiver)
         {
             ArgumentNullException.ThrowIfNull(receiver);
-            owner._receiver = receiver;
-            return true;
+            return owner.AttachReceiver(receiver);
         }
 
         public void SendBatch(ReadOnlySpan<byte> datagrams, ReadOnlySpan<int> lengths)

@@ -150,6 +150,7 @@ public sealed class RtcPeerConnection : IAsyncDisposable
             }, _options.TimeProvider);
             await _channels.StartAsync(timeout.Token).ConfigureAwait(false);
             SetState(RtcPeerState.Connected);
+            _ = WatchPathAsync(_channels);
         }
         catch (Exception e) when (e is IceException or DtlsException or DataChannelException or OperationCanceledException or IOException)
         {
@@ -301,7 +302,7 @@ public sealed class RtcPeerConnection : IAsyncDisposable
         _ice = await IceTransport.CreateAsync(
             new IceTransportOptions
             {
-                Agent = new IceAgentOptions { Role = role },
+                Agent = ConsentOptions(role),
                 Port = _options.Port,
                 IncludeLoopback = _options.IncludeLoopback,
                 HostAddresses = _options.HostAddresses,
@@ -314,6 +315,30 @@ public sealed class RtcPeerConnection : IAsyncDisposable
             },
             _options.LoggerFactory.CreateLogger("Inroad.WebRtc.Ice"),
             cancellationToken).ConfigureAwait(false);
+    }
+
+    // Checks often enough that a few lost ones never expire consent: the default interval, or a fifth of a short timeout.
+    private IceAgentOptions ConsentOptions(IceRole role)
+    {
+        var agent = new IceAgentOptions { Role = role, ConsentTimeout = _options.ConsentTimeout };
+        TimeSpan fifth = _options.ConsentTimeout / 5;
+        if (fifth < agent.ConsentInterval)
+        {
+            agent.ConsentInterval = fifth;
+        }
+
+        return agent;
+    }
+
+    // A path that dies under a connected peer (consent lost, DTLS alert, retransmissions exhausted) fails it, as a
+    // browser's connectionState turns "failed"; a close by either side keeps its own state.
+    private async Task WatchPathAsync(DataChannelSession channels)
+    {
+        (SctpError error, _) = await channels.Completion.ConfigureAwait(false);
+        if (error is SctpError.TransportClosed or SctpError.Timeout && Volatile.Read(ref _disposed) == 0)
+        {
+            SetState(RtcPeerState.Failed);
+        }
     }
 
     private void SetState(RtcPeerState state)

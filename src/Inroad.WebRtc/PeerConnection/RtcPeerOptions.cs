@@ -39,6 +39,12 @@ public sealed class RtcPeerOptions
     public TimeSpan GatheringTimeout { get; set; } = TimeSpan.FromSeconds(2);
 
     /// <summary>
+    /// How long a connected peer may go without answering consent checks (RFC 7675) before the connection fails
+    /// and its channels end: how soon a peer that vanished without a word is noticed. Defaults to 30 s, as browsers.
+    /// </summary>
+    public TimeSpan ConsentTimeout { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>
     /// Keep the socket on the portable path (no UDP GRO/GSO, no receive thread, no in-place DTLS records).
     /// Defaults to false; for tests of the fallback and for comparison benchmarks.
     /// </summary>
@@ -82,6 +88,11 @@ public sealed class RtcPeerOptions
         if (GatheringTimeout <= TimeSpan.Zero)
         {
             throw new ArgumentOutOfRangeException(nameof(GatheringTimeout), GatheringTimeout, "Must be positive.");
+        }
+
+        if (ConsentTimeout < TimeSpan.FromSeconds(1) || ConsentTimeout > TimeSpan.FromMinutes(10))
+        {
+            throw new ArgumentOutOfRangeException(nameof(ConsentTimeout), ConsentTimeout, "Must be from 1 s to 10 min.");
         }
 
         ArgumentNullException.ThrowIfNull(ProfileChoice, nameof(ProfileChoice));

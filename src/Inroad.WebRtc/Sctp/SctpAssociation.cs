@@ -155,6 +155,18 @@ internal sealed partial class SctpAssociation
         Close(SctpError.Aborted, reason);
     }
 
+    /// <summary>
+    /// The packets' path is gone: the association ends at once, with nothing sent (nothing could arrive). A peer
+    /// that vanished is noticed this way within the ICE consent timeout rather than after every retransmission.
+    /// </summary>
+    public void TransportClosed()
+    {
+        if (State != SctpState.Closed)
+        {
+            Close(SctpError.TransportClosed, "The transport below closed");
+        }
+    }
+
     /// <summary>Handles one received SCTP packet. Invalid input is dropped and counted, never thrown.</summary>
     public void HandlePacket(ReadOnlySpan<byte> packet, TimeSpan now)
     {

@@ -118,6 +118,21 @@ internal sealed class SctpConnection : IAsyncDisposable, IDatagramReceiver
         Association.HandlePacket(datagram, Now);
     }
 
+    /// <summary>The transport below ended: the association ends with it.</summary>
+    public void OnClosed() => _ = EndFromBelowAsync();
+
+    private async Task EndFromBelowAsync()
+    {
+        try
+        {
+            await RunAsync(static (a, _) => a.TransportClosed(), _stop.Token).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is OperationCanceledException or ObjectDisposedException)
+        {
+            // Disposed meanwhile: nothing is left to end.
+        }
+    }
+
     /// <summary>The burst is over: send what it produced (SACKs, window updates, data the SACKs released) and let go of the gate.</summary>
     public void OnBatchEnd()
     {
@@ -252,6 +267,11 @@ internal sealed class SctpConnection : IAsyncDisposable, IDatagramReceiver
             }
             catch (Exception e) when (e is ObjectDisposedException or OperationCanceledException or IOException or System.Net.Sockets.SocketException)
             {
+                if (!token.IsCancellationRequested)
+                {
+                    await EndFromBelowAsync().ConfigureAwait(false);
+                }
+
                 return;
             }
 

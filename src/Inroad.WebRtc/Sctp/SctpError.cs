@@ -10,4 +10,7 @@ internal enum SctpError
     Closed,
     MessageTooLarge,
     InvalidStream,
+
+    /// <summary>The layer below ended (DTLS close_notify or alert, ICE consent lost, transport disposed).</summary>
+    TransportClosed,
 }

@@ -11,7 +11,8 @@ public interface IDatagramBatchTransport : IDatagramTransport
     /// <summary>
     /// From now on hands received datagrams to <paramref name="receiver"/> instead of queueing them for
     /// <see cref="IDatagramTransport.ReceiveAsync"/>. False when this transport cannot push (the caller keeps
-    /// receiving). Datagrams already queued stay readable through ReceiveAsync.
+    /// receiving). Datagrams already queued stay readable through ReceiveAsync. When the transport ends, the
+    /// receiver hears <see cref="IDatagramReceiver.OnClosed"/>.
     /// </summary>
     bool TryAttachReceiver(IDatagramReceiver receiver);
 
@@ -30,6 +31,13 @@ public interface IDatagramReceiver
 
     /// <summary>No more datagrams are ready for now: the moment to answer the burst (flush acknowledgements).</summary>
     void OnBatchEnd();
+
+    /// <summary>
+    /// The transport will push nothing more: closed here, closed by the peer, or its path failed. Called once, on
+    /// any thread; a receiver attached after the close hears it at once. Without it a layer above that only
+    /// listens would wait for a dead peer until its own timers gave up.
+    /// </summary>
+    void OnClosed();
 }
 
 /// <summary>The batch send of a transport that only has the plain contract.</summary>

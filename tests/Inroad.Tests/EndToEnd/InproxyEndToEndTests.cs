@@ -7,6 +7,7 @@ using Inroad.Demo;
 using Inroad.Protocol;
 using Inroad.Protocol.Messages;
 using Inroad.Server.BrokerReports;
+using Inroad.Testing.Logging;
 using Inroad.Tests.Tunnel;
 
 namespace Inroad.Tests.EndToEnd;
@@ -25,7 +26,7 @@ public sealed class InproxyEndToEndTests
     }
 
     private static Task<DemoNetwork> StartNetworkAsync(CancellationToken ct, bool allowLoopbackTargets = true) =>
-        DemoNetwork.StartAsync(new DemoNetworkOptions { AllowLoopbackTargets = allowLoopbackTargets }, ct);
+        DemoNetwork.StartAsync(new DemoNetworkOptions { AllowLoopbackTargets = allowLoopbackTargets, LoggerFactory = new TestOutputLoggerFactory() }, ct);
 
     private static async Task<NetworkStream> SocksConnectAsync(IPEndPoint proxy, IPEndPoint target, CancellationToken ct)
     {

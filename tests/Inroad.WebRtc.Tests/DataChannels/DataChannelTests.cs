@@ -271,4 +271,25 @@ public sealed class DataChannelTests
         Assert.True((await b.ReceiveAsync(buffer, cts.Token)).EndOfChannel);
         await Assert.ThrowsAsync<DataChannelException>(async () => await pair.B.AcceptChannelAsync(cts.Token));
     }
+
+    [Fact]
+    public async Task A_transport_that_closes_under_a_session_ends_it_and_its_channels_without_waiting_for_retransmissions()
+    {
+        using CancellationTokenSource cts = Timeout();
+        (IDatagramTransport ta, IDatagramTransport tb) = InMemoryDatagramLink.CreatePair(null, null);
+        await using var a = new DataChannelSession(ta, new DataChannelSessionOptions { IsDtlsClient = true });
+        await using var b = new DataChannelSession(tb, new DataChannelSessionOptions { IsDtlsClient = false });
+        await Task.WhenAll(a.StartAsync(cts.Token), b.StartAsync(cts.Token));
+        DataChannel channel = await a.OpenChannelAsync(new DataChannelOptions { Label = "x" }, cts.Token);
+        _ = await b.AcceptChannelAsync(cts.Token);
+
+        await ta.DisposeAsync(); // what ICE does when consent is lost or the DTLS layer when the peer's close_notify arrives
+
+        var (error, _) = await a.Completion.WaitAsync(cts.Token);
+        Assert.Equal(Inroad.WebRtc.Sctp.SctpError.TransportClosed, error);
+        await channel.Closed.WaitAsync(cts.Token);
+        Assert.True((await channel.ReceiveAsync(new byte[8], cts.Token)).EndOfChannel);
+        Assert.False(b.Completion.IsCompleted); // the far side heard nothing: it learns through its own transport
+        await tb.DisposeAsync();
+    }
 }

@@ -1,4 +1,6 @@
+using Inroad.WebRtc.DataChannels;
 using Inroad.WebRtc.Dtls;
+using Inroad.WebRtc.Sctp;
 
 namespace Inroad.WebRtc.Tests.Dtls;
 
@@ -51,6 +53,30 @@ public sealed class UdpLoopbackTests
             var (client, server) = await DtlsTestPeers.HandshakeAsync(a, b, DtlsTestPeers.ClientOptions(), DtlsTestPeers.ServerOptions(), cts.Token);
             await client.DisposeAsync(); // close_notify
             await Assert.ThrowsAsync<ObjectDisposedException>(async () => await server.ReceiveAsync(new byte[100], cts.Token));
+            await server.DisposeAsync();
+        }
+    }
+
+    [Fact]
+    public async Task A_peers_close_notify_alone_ends_the_sctp_association_pushed_over_dtls()
+    {
+        using var cts = DtlsTestPeers.Timeout();
+        var (a, b) = UdpDatagramTransport.CreateLoopbackPair();
+        await using (a)
+        await using (b)
+        {
+            var (client, server) = await DtlsTestPeers.HandshakeAsync(a, b, DtlsTestPeers.ClientOptions(), DtlsTestPeers.ServerOptions(), cts.Token);
+            await using var near = new DataChannelSession(client, new DataChannelSessionOptions { IsDtlsClient = true });
+            await using var far = new DataChannelSession(server, new DataChannelSessionOptions { IsDtlsClient = false });
+            await Task.WhenAll(near.StartAsync(cts.Token), far.StartAsync(cts.Token));
+            DataChannel channel = await far.OpenChannelAsync(new DataChannelOptions { Label = "x" }, cts.Token);
+            _ = await near.AcceptChannelAsync(cts.Token);
+
+            await client.DisposeAsync(); // close_notify, and no SCTP ABORT: as if the peer's SCTP never got to say goodbye
+
+            var (error, _) = await far.Completion.WaitAsync(cts.Token);
+            Assert.Equal(SctpError.TransportClosed, error);
+            await channel.Closed.WaitAsync(cts.Token);
             await server.DisposeAsync();
         }
     }

@@ -134,11 +134,42 @@ public sealed class IceBatchPathTests
         return cts;
     }
 
-    private static async Task<(IceTransport Sender, IceTransport Receiver)> ConnectAsync(bool senderFallback, bool receiverFallback, CancellationToken ct, TimeSpan? consent = null)
+    [Fact]
+    public async Task Lost_consent_tells_the_attached_receiver_once_and_a_later_receiver_at_once()
+    {
+        using var cts = Timeout();
+        var (sender, receiver) = await ConnectAsync(false, false, cts.Token, TimeSpan.FromMilliseconds(100), TimeSpan.FromSeconds(1));
+        await using (sender)
+        {
+            var sink = new RecordingReceiver();
+            Assert.True(((IDatagramBatchTransport)sender.DatagramTransport).TryAttachReceiver(sink));
+            var failed = new TaskCompletionSource<IceConnectionState>(TaskCreationOptions.RunContinuationsAsynchronously);
+            sender.StateChanged += s =>
+            {
+                if (s == IceConnectionState.Failed)
+                {
+                    failed.TrySetResult(s);
+                }
+            };
+
+            await receiver.DisposeAsync(); // its socket goes: consent checks are no longer answered
+            await failed.Task.WaitAsync(cts.Token);
+            await sink.Closed.WaitAsync(cts.Token);
+            Assert.Equal(1, sink.ClosedCalls);
+
+            var late = new RecordingReceiver();
+            Assert.True(((IDatagramBatchTransport)sender.DatagramTransport).TryAttachReceiver(late));
+            Assert.True(late.Closed.IsCompleted);
+            await sender.DisposeAsync();
+            Assert.Equal(1, sink.ClosedCalls);
+        }
+    }
+
+    private static async Task<(IceTransport Sender, IceTransport Receiver)> ConnectAsync(bool senderFallback, bool receiverFallback, CancellationToken ct, TimeSpan? consent = null, TimeSpan? consentTimeout = null)
     {
         IceTransportOptions Options(IceRole role, bool fallback) => new()
         {
-            Agent = new IceAgentOptions { Role = role, ConsentInterval = consent ?? TimeSpan.FromMilliseconds(2500) },
+            Agent = new IceAgentOptions { Role = role, ConsentInterval = consent ?? TimeSpan.FromMilliseconds(2500), ConsentTimeout = consentTimeout ?? TimeSpan.FromSeconds(30) },
             HostAddresses = [IPAddress.Loopback],
             UseIPv6 = false,
             MaxDatagramSize = 1300,
@@ -170,6 +201,19 @@ public sealed class IceBatchPathTests
         }
 
         public int Batches { get; private set; }
+
+        private int _closedCalls;
+        private readonly TaskCompletionSource _closed = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public Task Closed => _closed.Task;
+
+        public int ClosedCalls => Volatile.Read(ref _closedCalls);
+
+        public void OnClosed()
+        {
+            Interlocked.Increment(ref _closedCalls);
+            _closed.TrySetResult();
+        }
 
         public void OnDatagram(Span<byte> datagram)
         {

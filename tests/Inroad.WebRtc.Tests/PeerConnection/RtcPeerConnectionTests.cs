@@ -187,4 +187,56 @@ public sealed class RtcPeerConnectionTests
             RtcPeerConnection.CreateAnswerAsync(LoopbackOptions(DtlsProfileKind.Chromium), "v=0\r\nnonsense\r\n", TestContext.Current.CancellationToken));
         Assert.Contains("offer", error.Message, StringComparison.OrdinalIgnoreCase);
     }
+
+    [Fact]
+    public async Task A_peer_that_vanishes_without_a_word_fails_the_connection_within_the_consent_timeout()
+    {
+        CancellationToken ct = Timeout();
+        RtcPeerOptions options = LoopbackOptions(DtlsProfileKind.Chromium);
+        options.ConsentTimeout = TimeSpan.FromSeconds(2);
+        await using var path = new CuttableUdpPath();
+        var (offerer, offer) = await RtcPeerConnection.CreateOfferAsync(options, ct);
+        var (answerer, answer) = await RtcPeerConnection.CreateAnswerAsync(options, path.RewriteOffer(offer, out IPEndPoint offererReal), ct);
+        string answerSeen = path.RewriteAnswer(answer, out IPEndPoint answererReal);
+        path.Start(offererReal, answererReal);
+        await using (offerer)
+        await using (answerer)
+        {
+            await Task.WhenAll(offerer.ConnectAsync(answerSeen, ct), answerer.ConnectAsync(cancellationToken: ct));
+            Assert.NotEqual(answererReal.Port, offerer.SelectedRemoteEndPoint!.Port); // traffic goes through the path
+            Task<(Stream Stream, string Label)> accepting = answerer.AcceptStreamAsync(ct);
+            await using Stream a = await offerer.OpenStreamAsync("tunnel", ct);
+            (Stream b, _) = await accepting;
+            await using (b)
+            {
+                byte[] data = new byte[256 * 1024];
+                await a.WriteAsync(data, ct);
+                await b.ReadExactlyAsync(data, ct);
+                Task offererFailed = FailedAsync(offerer);
+                Task answererFailed = FailedAsync(answerer);
+                Task<int> pendingRead = a.ReadAsync(new byte[1024], ct).AsTask();
+
+                path.Cut(); // no ABORT, no close_notify: only consent checks going unanswered can tell
+
+                using var bound = CancellationTokenSource.CreateLinkedTokenSource(ct);
+                bound.CancelAfter(TimeSpan.FromSeconds(20)); // 2 s consent timeout, not the minutes SCTP retransmissions would take
+                await Task.WhenAll(offererFailed, answererFailed).WaitAsync(bound.Token);
+                await Task.WhenAll(offerer.Completion, answerer.Completion).WaitAsync(bound.Token);
+                Assert.Equal(0, await pendingRead.WaitAsync(bound.Token)); // the channel is closed: its reads end
+            }
+        }
+
+        static Task FailedAsync(RtcPeerConnection peer)
+        {
+            var failed = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            peer.StateChanged += s =>
+            {
+                if (s == RtcPeerState.Failed)
+                {
+                    failed.TrySetResult();
+                }
+            };
+            return failed.Task;
+        }
+    }
 }
