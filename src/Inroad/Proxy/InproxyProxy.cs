@@ -49,6 +49,8 @@ internal sealed partial class InproxyProxy : IAsyncDisposable
     private long _finishedDown;
     private int _backoffFactor = 1;
     private long _backoffUntil;
+    private TimeSpan _brokerRetryDelay; // guarded by _lock; the pause the next transport failure starts
+    private long _brokerRetryUntil;     // guarded by _lock; failures before this share one escalation
     private long _nextAnnounceAt;
     private bool _announcedOnce;
     private bool _prechecked;
@@ -89,6 +91,7 @@ internal sealed partial class InproxyProxy : IAsyncDisposable
             _kind == ProxyClientKind.Common ? options.MaxCommonClients : 0,
             _kind == ProxyClientKind.Personal ? options.MaxPersonalClients : 0);
         _time = options.TimeProvider;
+        _brokerRetryDelay = options.TransportRetryDelay;
         _logger = (options.LoggerFactory ?? NullLoggerFactory.Instance).CreateLogger("Inroad.Proxy");
     }
 
@@ -180,7 +183,7 @@ internal sealed partial class InproxyProxy : IAsyncDisposable
                 n[(int)Counter.ClientFailures],
                 n[(int)Counter.TransportFailures],
                 n[(int)Counter.Backoffs]);
-            return new ProxyActivity(_announcing, connecting, connected, up, down, regions, counters, _backoffFactor);
+            return new ProxyActivity(_announcing, connecting, connected, up, down, regions, counters, _backoffFactor, _brokerRetryDelay);
         }
     }
 
@@ -412,11 +415,14 @@ internal sealed partial class InproxyProxy : IAsyncDisposable
         {
             _lastBrokerSuccess = _time.GetTimestamp();
             _prechecked |= precheck;
+            _brokerRetryDelay = _options.TransportRetryDelay;
         }
     }
 
-    // Transport trouble neither escalates the backoff nor counts as Limited (design §8.1), but pauses
-    // announcing so a dead broker is not hammered, and moves to the next broker unless this one worked recently.
+    // Transport trouble neither escalates the Limited backoff nor counts as Limited (design §8.1), but pauses
+    // announcing — longer for each failure in a row, so a dead or overloaded broker is not hammered in step by a
+    // whole fleet — and moves to the next broker unless this one worked recently. The workers' concurrent
+    // failures of one outage escalate the pause once.
     private void OnBrokerFailure(Exception e)
     {
         Increment(Counter.TransportFailures);
@@ -426,7 +432,14 @@ internal sealed partial class InproxyProxy : IAsyncDisposable
         {
             long now = _time.GetTimestamp();
             rotate = _lastBrokerSuccess == long.MinValue || _time.GetElapsedTime(_lastBrokerSuccess, now) > BrokerAffinityPeriod;
-            _backoffUntil = Math.Max(_backoffUntil, now + ToTicks(Jitter(_options.TransportRetryDelay)));
+            if (now >= _brokerRetryUntil)
+            {
+                TimeSpan pause = _brokerRetryDelay;
+                _brokerRetryUntil = now + ToTicks(Jitter(pause));
+                _backoffUntil = Math.Max(_backoffUntil, _brokerRetryUntil);
+                TimeSpan doubled = pause * 2;
+                _brokerRetryDelay = doubled < _options.MaxTransportRetryDelay ? doubled : _options.MaxTransportRetryDelay;
+            }
         }
 
         if (rotate)

@@ -13,6 +13,7 @@ namespace Inroad.Proxy;
 /// <param name="Regions">Per client region (the broker's country code, "" when unknown); entries with nothing to show are dropped.</param>
 /// <param name="Counters">Totals since start.</param>
 /// <param name="BackoffFactor">The current announcement backoff factor (1 = none).</param>
+/// <param name="BrokerRetryDelay">The pause (before jitter) after the next broker transport failure: doubles per failure in a row, back to the base on any broker answer.</param>
 internal sealed record ProxyActivity(
     int Announcing,
     int Connecting,
@@ -21,7 +22,8 @@ internal sealed record ProxyActivity(
     long BytesDown,
     IReadOnlyDictionary<string, RegionActivity> Regions,
     ProxyCounters Counters,
-    int BackoffFactor)
+    int BackoffFactor,
+    TimeSpan BrokerRetryDelay)
 {
     /// <summary>True when nothing is in flight.</summary>
     public bool IsIdle => Announcing == 0 && Connecting == 0 && Connected == 0;

@@ -44,8 +44,16 @@ internal sealed class ProxyOptions
     /// <summary>Longest backoff after Limited, MustUpgrade or a failed client. Defaults to 1 min.</summary>
     public TimeSpan MaxBackoff { get; set; } = TimeSpan.FromMinutes(1);
 
-    /// <summary>Pause after a broker transport failure (not escalated: design §8.1). Defaults to 1 s.</summary>
+    /// <summary>
+    /// Pause after a broker transport failure, doubled for each further failure in a row up to
+    /// <see cref="MaxTransportRetryDelay"/> and jittered, so a fleet of proxies spreads out instead of retrying an
+    /// overloaded broker in step. Separate from the Limited backoff, which transport trouble never escalates
+    /// (design §8.1). Defaults to 1 s.
+    /// </summary>
     public TimeSpan TransportRetryDelay { get; set; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>Longest pause after broker transport failures in a row. Defaults to 30 s.</summary>
+    public TimeSpan MaxTransportRetryDelay { get; set; } = TimeSpan.FromSeconds(30);
 
     /// <summary>Time to create the WebRTC answer, gathering included. Defaults to 20 s.</summary>
     public TimeSpan AnswerTimeout { get; set; } = TimeSpan.FromSeconds(20);
@@ -116,6 +124,10 @@ internal sealed class ProxyOptions
         Positive(AnnounceDelay, nameof(AnnounceDelay));
         Positive(MaxBackoff, nameof(MaxBackoff));
         Positive(TransportRetryDelay, nameof(TransportRetryDelay));
+        if (MaxTransportRetryDelay < TransportRetryDelay)
+        {
+            throw new ArgumentOutOfRangeException(nameof(MaxTransportRetryDelay), MaxTransportRetryDelay, "Must be at least TransportRetryDelay.");
+        }
         Positive(AnswerTimeout, nameof(AnswerTimeout));
         Positive(ReadyTimeout, nameof(ReadyTimeout));
         Positive(DestinationDialTimeout, nameof(DestinationDialTimeout));

@@ -318,32 +318,70 @@ public sealed class InproxyProxyTests
     }
 
     [Fact]
-    public async Task An_unreachable_broker_is_retried_without_escalating_the_backoff()
+    public async Task An_unreachable_broker_is_retried_ever_more_slowly_without_escalating_the_Limited_backoff()
     {
         CancellationToken ct = Timeout();
         await using ProxyHarness harness = await ProxyHarness.StartAsync(ct);
-        using var closed = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
-        closed.Start();
-        int port = ((System.Net.IPEndPoint)closed.LocalEndpoint).Port;
-        closed.Stop(); // nothing listens there now
+        using var brokers = new Inroad.Brokers.BrokerClient(new Inroad.Brokers.BrokerClientOptions { Brokers = [DeadBroker(harness)], PrivateKey = null });
+        var failures = new List<long>();
+        (InproxyProxy proxy, _) = harness.StartProxy(harness.ProxyOptions(o =>
+        {
+            o.Brokers = brokers;
+            o.AnnounceDelayJitter = 0;
+            o.TransportRetryDelay = TimeSpan.FromMilliseconds(100);
+            o.MaxTransportRetryDelay = TimeSpan.FromMilliseconds(400);
+        }));
+
+        // 100, 200, 400, then 400 ms for good: the pause doubles per failure in a row up to its bound.
+        long seen = 0;
+        while (failures.Count < 5)
+        {
+            ProxyActivity a = proxy.Snapshot();
+            if (a.Counters.TransportFailures > seen)
+            {
+                seen = a.Counters.TransportFailures;
+                failures.Add(System.Diagnostics.Stopwatch.GetTimestamp());
+            }
+
+            await Task.Delay(5, ct);
+        }
+
+        ProxyActivity last = proxy.Snapshot();
+        Assert.Equal(TimeSpan.FromMilliseconds(400), last.BrokerRetryDelay);
+        Assert.True(System.Diagnostics.Stopwatch.GetElapsedTime(failures[0], failures[4]) >= TimeSpan.FromMilliseconds(100 + 200 + 400 + 400 - 40));
+        Assert.Equal(0, last.Counters.Backoffs);
+        Assert.Equal(1, last.BackoffFactor);
+        Assert.Equal(0, last.Counters.Announcements);
+    }
+
+    [Fact]
+    public async Task A_broker_answer_resets_the_transport_retry_delay()
+    {
+        CancellationToken ct = Timeout();
+        await using ProxyHarness harness = await ProxyHarness.StartAsync(ct, announceTimeout: TimeSpan.FromMilliseconds(300));
+        using var key = Inroad.Sessions.Keys.SessionPrivateKey.Generate();
         using var brokers = new Inroad.Brokers.BrokerClient(new Inroad.Brokers.BrokerClientOptions
         {
-            Brokers = [new Inroad.Brokers.BrokerSpec(new Uri($"http://127.0.0.1:{port}/inroad-broker"), harness.Identity)],
-            PrivateKey = null,
+            Brokers = [DeadBroker(harness), new Inroad.Brokers.BrokerSpec(harness.Host.Address, harness.Identity)],
+            PrivateKey = key,
         });
         (InproxyProxy proxy, _) = harness.StartProxy(harness.ProxyOptions(o =>
         {
             o.Brokers = brokers;
-            o.TransportRetryDelay = TimeSpan.FromMilliseconds(400);
+            o.TransportRetryDelay = TimeSpan.FromMilliseconds(100);
         }));
 
-        await Task.Delay(TimeSpan.FromSeconds(3), ct);
-        ProxyActivity a = proxy.Snapshot();
+        // The dead broker fails (the pause doubles), the proxy rotates to the live one, which answers.
+        await WaitUntilAsync(() => proxy.Snapshot() is { Counters.TransportFailures: >= 1, BrokerRetryDelay.TotalMilliseconds: 200 }, ct);
+        await WaitUntilAsync(() => proxy.Snapshot() is { Counters.Announcements: >= 1, BrokerRetryDelay.TotalMilliseconds: 100 }, ct);
+    }
 
-        // 400 ms ±50 % between attempts: 5..16 attempts in 3 s, never Limited, never a backoff.
-        Assert.InRange(a.Counters.TransportFailures, 3, 20);
-        Assert.Equal(0, a.Counters.Backoffs);
-        Assert.Equal(1, a.BackoffFactor);
-        Assert.Equal(0, a.Counters.Announcements);
+    private static Inroad.Brokers.BrokerSpec DeadBroker(ProxyHarness harness)
+    {
+        using var closed = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        closed.Start();
+        int port = ((System.Net.IPEndPoint)closed.LocalEndpoint).Port;
+        closed.Stop(); // nothing listens there now
+        return new Inroad.Brokers.BrokerSpec(new Uri($"http://127.0.0.1:{port}/inroad-broker"), harness.Identity);
     }
 }

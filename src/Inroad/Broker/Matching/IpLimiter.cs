@@ -1,4 +1,4 @@
-using System.Runtime.InteropServices;
+using System.Runtime.CompilerServices;
 
 namespace Inroad.Broker.Matching;
 
@@ -9,16 +9,20 @@ namespace Inroad.Broker.Matching;
 /// </summary>
 internal sealed class IpLimiter
 {
-    private readonly Dictionary<RateLimitKey, State> _states = [];
+    private readonly IpStateTable _states = new();
     private readonly MatcherOptions _options;
     private readonly double _announceRefillPerMs;
     private readonly double _offerRefillPerMs;
+    private readonly int _announcementEntryLimit;
+    private readonly int _offerEntryLimit;
 
     public IpLimiter(MatcherOptions options)
     {
         _options = options;
         _announceRefillPerMs = options.AnnouncementRateQuantity / options.AnnouncementRateInterval.TotalMilliseconds;
         _offerRefillPerMs = options.OfferRateQuantity / options.OfferRateInterval.TotalMilliseconds;
+        _announcementEntryLimit = Math.Min(options.AnnouncementLimitEntryCount, ushort.MaxValue);
+        _offerEntryLimit = Math.Min(options.OfferLimitEntryCount, ushort.MaxValue);
     }
 
     /// <summary>IPs with state.</summary>
@@ -38,16 +42,16 @@ internal sealed class IpLimiter
 
     private bool TryAdmit(RateLimitKey key, long nowMs, bool offer)
     {
-        ref State state = ref GetOrAdd(key, nowMs, out bool full);
-        if (full)
+        ref IpStateTable.Entry state = ref GetOrAdd(key, nowMs);
+        if (Unsafe.IsNullRef(ref state))
         {
-            return false;
+            return false; // the table is at its bound with nobody to forget
         }
 
         Refill(ref state, nowMs);
         bool admitted = offer
-            ? TakeToken(ref state.OfferTokens) && state.Offers < _options.OfferLimitEntryCount
-            : TakeToken(ref state.AnnounceTokens) && state.Announcements < _options.AnnouncementLimitEntryCount;
+            ? TakeToken(ref state.OfferTokens) && state.Offers < _offerEntryLimit
+            : TakeToken(ref state.AnnounceTokens) && state.Announcements < _announcementEntryLimit;
         if (admitted)
         {
             (offer ? ref state.Offers : ref state.Announcements)++;
@@ -58,67 +62,61 @@ internal sealed class IpLimiter
 
     private void Release(RateLimitKey key, bool offer)
     {
-        ref State state = ref CollectionsMarshal.GetValueRefOrNullRef(_states, key);
-        if (!System.Runtime.CompilerServices.Unsafe.IsNullRef(ref state))
+        ref IpStateTable.Entry state = ref _states.Find(key);
+        if (!Unsafe.IsNullRef(ref state))
         {
-            ref int count = ref offer ? ref state.Offers : ref state.Announcements;
-            count = Math.Max(0, count - 1);
+            ref ushort count = ref offer ? ref state.Offers : ref state.Announcements;
+            if (count > 0)
+            {
+                count--;
+            }
         }
     }
 
     /// <summary>Forgets IPs with nothing queued and full buckets (their state equals a fresh one). O(IPs); run rarely.</summary>
-    public int Reap(long nowMs)
-    {
-        int removed = 0;
-        foreach (KeyValuePair<RateLimitKey, State> pair in _states)
-        {
-            State s = pair.Value;
-            if (s.Announcements == 0 && s.Offers == 0
-                && Refilled(s.AnnounceTokens, s.Stamp, _options.AnnouncementRateQuantity, _announceRefillPerMs, nowMs) >= _options.AnnouncementRateQuantity
-                && Refilled(s.OfferTokens, s.Stamp, _options.OfferRateQuantity, _offerRefillPerMs, nowMs) >= _options.OfferRateQuantity)
-            {
-                _ = _states.Remove(pair.Key);
-                removed++;
-            }
-        }
+    public int Reap(long nowMs) => _states.RemoveWhere(static (s, e) => s.Self.IsIdle(e, s.NowMs), (Self: this, NowMs: nowMs));
 
-        return removed;
-    }
+    private bool IsIdle(in IpStateTable.Entry e, long nowMs) =>
+        e.Announcements == 0 && e.Offers == 0
+        && Refilled(e.AnnounceTokens, e.Stamp, _options.AnnouncementRateQuantity, _announceRefillPerMs, nowMs) >= _options.AnnouncementRateQuantity
+        && Refilled(e.OfferTokens, e.Stamp, _options.OfferRateQuantity, _offerRefillPerMs, nowMs) >= _options.OfferRateQuantity;
 
-    private ref State GetOrAdd(RateLimitKey key, long nowMs, out bool full)
+    private ref IpStateTable.Entry GetOrAdd(RateLimitKey key, long nowMs)
     {
-        full = false;
-        ref State state = ref CollectionsMarshal.GetValueRefOrNullRef(_states, key);
-        if (!System.Runtime.CompilerServices.Unsafe.IsNullRef(ref state))
+        ref IpStateTable.Entry state = ref _states.Find(key);
+        if (!Unsafe.IsNullRef(ref state))
         {
             return ref state;
         }
 
         if (_states.Count >= _options.MaxRateLimitEntries && Reap(nowMs) == 0)
         {
-            full = true;
-            return ref state;
+            return ref Unsafe.NullRef<IpStateTable.Entry>();
         }
 
-        state = ref CollectionsMarshal.GetValueRefOrAddDefault(_states, key, out _);
+        state = ref _states.FindOrAdd(key, out _);
         state.AnnounceTokens = _options.AnnouncementRateQuantity;
         state.OfferTokens = _options.OfferRateQuantity;
-        state.Stamp = nowMs;
+        state.Stamp = (uint)nowMs;
         return ref state;
     }
 
-    private static double Refilled(float tokens, long stamp, int quantity, double perMs, long nowMs) =>
-        Math.Min(quantity, tokens + (Math.Max(0, nowMs - stamp) * perMs));
+    private static double Refilled(float tokens, uint stamp, int quantity, double perMs, long nowMs) =>
+        Math.Min(quantity, tokens + (Elapsed(stamp, nowMs) * perMs));
+
+    // The stamp keeps the low 32 bits of the clock: the difference is exact under 49 days, and the broker reaps
+    // idle state every few minutes (an entry with queued entries is touched at least every long poll).
+    private static uint Elapsed(uint stamp, long nowMs) => unchecked((uint)nowMs - stamp);
 
     // Both buckets share one time stamp: each is refilled up to now whenever either is used (the same tokens
     // as refilling each on its own use, in one stamp instead of two).
-    private void Refill(ref State state, long nowMs)
+    private void Refill(ref IpStateTable.Entry state, long nowMs)
     {
-        if (nowMs > state.Stamp)
+        if (Elapsed(state.Stamp, nowMs) > 0)
         {
             state.AnnounceTokens = (float)Refilled(state.AnnounceTokens, state.Stamp, _options.AnnouncementRateQuantity, _announceRefillPerMs, nowMs);
             state.OfferTokens = (float)Refilled(state.OfferTokens, state.Stamp, _options.OfferRateQuantity, _offerRefillPerMs, nowMs);
-            state.Stamp = nowMs;
+            state.Stamp = (uint)nowMs;
         }
     }
 
@@ -131,14 +129,5 @@ internal sealed class IpLimiter
 
         tokens--;
         return true;
-    }
-
-    private struct State
-    {
-        public int Announcements;
-        public int Offers;
-        public float AnnounceTokens;
-        public float OfferTokens;
-        public long Stamp;
     }
 }

@@ -41,7 +41,11 @@ internal sealed class BrokerService : IAsyncDisposable
     private readonly ProxyQualityOptions _qualityOptions;
     private readonly ProxyQualityStore _quality;
     private readonly ConcurrentDictionary<Id32, byte> _knownReporters = new();
+    private readonly ITimer _reaper;
     private int _disposed;
+
+    // Peers that went quiet have their per-IP limiter state forgotten this often (it equals a fresh one by then).
+    private static readonly TimeSpan ReapInterval = TimeSpan.FromMinutes(5);
 
     public BrokerService(BrokerServiceOptions options)
     {
@@ -62,7 +66,10 @@ internal sealed class BrokerService : IAsyncDisposable
         _filter = options.CreateFilter();
         _time = options.TimeProvider;
         _reports = new ServerReportRelay(options.Reports);
+        _reaper = _time.CreateTimer(static s => ((BrokerService)s!).Reap(), this, ReapInterval, ReapInterval);
     }
+
+    private void Reap() => _ = _matcher.ReapRateLimiters(NowMs);
 
     /// <summary>The matcher (for metrics and tests).</summary>
     public Matcher Matcher => _matcher;
@@ -423,6 +430,7 @@ internal sealed class BrokerService : IAsyncDisposable
     {
         if (Interlocked.Exchange(ref _disposed, 1) == 0)
         {
+            _reaper.Dispose();
             _reports.Dispose();
         }
 
