@@ -30,21 +30,8 @@ internal sealed class IpStateTable
     public ref Entry Find(RateLimitKey key)
     {
         (ulong high, ulong low) = Split(key);
-        Entry[] entries = _entries;
-        int mask = entries.Length - 1;
-        for (int i = Home(high, low); ; i = (i + 1) & mask)
-        {
-            ref Entry e = ref entries[i];
-            if (e.KeyLow == low && e.KeyHigh == high)
-            {
-                return ref e;
-            }
-
-            if (e.IsEmpty)
-            {
-                return ref Unsafe.NullRef<Entry>();
-            }
-        }
+        ref Entry e = ref _entries[Probe(high, low)];
+        return ref e.IsEmpty ? ref Unsafe.NullRef<Entry>() : ref e;
     }
 
     /// <summary>The entry for <paramref name="key"/>; a new one (counters zero) is added when missing.</summary>
@@ -56,25 +43,29 @@ internal sealed class IpStateTable
         }
 
         (ulong high, ulong low) = Split(key);
+        ref Entry e = ref _entries[Probe(high, low)];
+        added = e.IsEmpty;
+        if (added)
+        {
+            e.KeyHigh = high;
+            e.KeyLow = low;
+            _count++;
+        }
+
+        return ref e;
+    }
+
+    // The slot holding the key, or the empty slot that ends its cluster (where it would go).
+    private int Probe(ulong high, ulong low)
+    {
         Entry[] entries = _entries;
         int mask = entries.Length - 1;
         for (int i = Home(high, low); ; i = (i + 1) & mask)
         {
             ref Entry e = ref entries[i];
-            if (e.KeyLow == low && e.KeyHigh == high)
+            if ((e.KeyLow == low && e.KeyHigh == high) || e.IsEmpty)
             {
-                added = false;
-                return ref e;
-            }
-
-            if (e.IsEmpty)
-            {
-                e = default;
-                e.KeyHigh = high;
-                e.KeyLow = low;
-                _count++;
-                added = true;
-                return ref e;
+                return i;
             }
         }
     }
