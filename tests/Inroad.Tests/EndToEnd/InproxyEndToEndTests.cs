@@ -133,17 +133,19 @@ public sealed class InproxyEndToEndTests
             await s.WriteAsync(chunk, ct);
             await s.ReadExactlyAsync(new byte[chunk.Length], ct);
             await victim.DisposeAsync();
-            await Assert.ThrowsAnyAsync<Exception>(async () =>
+
+            // The broken path must be noticed well inside the consent timeout (30 s) even if every goodbye was lost.
+            using var broken = CancellationTokenSource.CreateLinkedTokenSource(ct);
+            broken.CancelAfter(TimeSpan.FromSeconds(60));
+            Exception e = await Assert.ThrowsAnyAsync<Exception>(async () =>
             {
                 for (int i = 0; i < 1000; i++)
                 {
-                    await s.WriteAsync(chunk, ct);
-                    if (await s.ReadAtLeastAsync(new byte[chunk.Length], chunk.Length, throwOnEndOfStream: true, ct) == 0)
-                    {
-                        return;
-                    }
+                    await s.WriteAsync(chunk, broken.Token);
+                    _ = await s.ReadAtLeastAsync(new byte[chunk.Length], chunk.Length, throwOnEndOfStream: true, broken.Token);
                 }
             });
+            Assert.False(broken.IsCancellationRequested, $"the transfer through the killed proxy never failed ({e.GetType().Name})");
         }
 
         await WaitForAsync(() => client.Keeper.Status is { State: TunnelState.Connected, TunnelsEstablished: >= 2 }, ct);
