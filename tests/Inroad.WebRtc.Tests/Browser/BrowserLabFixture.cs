@@ -13,8 +13,7 @@ namespace Inroad.WebRtc.Tests.Browser;
 /// </summary>
 public sealed class BrowserLabFixture : IAsyncDisposable
 {
-    private readonly Dictionary<BrowserKind, BrowserHarness> _browsers = [];
-    private readonly SemaphoreSlim _gate = new(1, 1);
+    private readonly BrowserPool _browsers = new();
     private NetLab? _lab;
 
     /// <summary>What the browsers' pages pass as their STUN server.</summary>
@@ -24,58 +23,20 @@ public sealed class BrowserLabFixture : IAsyncDisposable
     internal NetLab Lab => _lab ?? throw new InvalidOperationException("No lab yet.");
 
     /// <summary>The lab with a running browser of <paramref name="kind"/> in <c>client</c>; skips without root or the browser (fails under CI).</summary>
-    internal async Task<BrowserHarness> GetAsync(BrowserKind kind, CancellationToken cancellationToken)
-    {
-        string executable = BrowserHarness.Require(kind);
-        await _gate.WaitAsync(cancellationToken);
-        try
-        {
-            _lab ??= await NetLab.CreateAsync(new NetLabTopology { NatA = NatBehavior.FullCone, NatB = NatBehavior.FullCone }, cancellationToken);
-            if (_browsers.TryGetValue(kind, out BrowserHarness? running) && running.IsRunning)
-            {
-                return running;
-            }
-
-            if (running is not null)
-            {
-                await running.DisposeAsync();
-                _browsers.Remove(kind);
-            }
-
-            BrowserHarness browser = BrowserHarness.Start(kind, BrowserPage.Html, _lab.Namespace(NetLabHosts.Client), NetLabHosts.ClientAddress);
-            try
-            {
-                await browser.LaunchAsync(executable, cancellationToken);
-            }
-            catch
-            {
-                await browser.DisposeAsync();
-                throw;
-            }
-
-            _browsers[kind] = browser;
-            return browser;
-        }
-        finally
-        {
-            _gate.Release();
-        }
-    }
+    internal Task<BrowserHarness> GetAsync(BrowserKind kind, CancellationToken cancellationToken) =>
+        _browsers.GetAsync(
+            kind,
+            () => BrowserHarness.Start(kind, BrowserPage.Html, Lab.Namespace(NetLabHosts.Client), NetLabHosts.ClientAddress),
+            cancellationToken,
+            prepare: async () => _lab ??= await NetLab.CreateAsync(new NetLabTopology { NatA = NatBehavior.FullCone, NatB = NatBehavior.FullCone }, cancellationToken));
 
     public async ValueTask DisposeAsync()
     {
-        foreach (BrowserHarness browser in _browsers.Values)
-        {
-            await browser.DisposeAsync();
-        }
-
-        _browsers.Clear();
+        await _browsers.DisposeAsync();
         if (_lab is not null)
         {
             await _lab.DisposeAsync();
         }
-
-        _gate.Dispose();
     }
 
     /// <summary>Our peer's options in <c>proxy</c>: its lab address as the only host address, coturn for the reflexive one.</summary>
