@@ -160,6 +160,9 @@ public sealed class BrokerServiceTests
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
         int answered = 0;
         int limitedAnnouncements = 0;
+        long firstLimitedMs = -1;
+        string firstLimitedDetail = "";
+        var started = System.Diagnostics.Stopwatch.StartNew();
         Task[] proxies = Enumerable.Range(0, 100).Select(i => Task.Run(async () =>
         {
             Id32 proxyId = Id32.NewRandom();
@@ -180,7 +183,11 @@ public sealed class BrokerServiceTests
                 {
                     // Seen rarely in loaded full-suite runs (never alone) and not yet explained: counted and bounded
                     // below instead of failing at once, so a leak that keeps an IP limited still fails the test.
-                    Interlocked.Increment(ref limitedAnnouncements);
+                    if (Interlocked.Increment(ref limitedAnnouncements) == 1)
+                    {
+                        firstLimitedMs = started.ElapsedMilliseconds;
+                        firstLimitedDetail = $"proxy {i} ip {ip} " + service.Matcher.DescribeLimiter(Inroad.Broker.Matching.RateLimitKey.From(IPAddress.Parse(ip)));
+                    }
                     await Task.Delay(50, stop.Token).ContinueWith(_ => { }, TaskScheduler.Default);
                     continue;
                 }
@@ -211,8 +218,13 @@ public sealed class BrokerServiceTests
         await stop.CancelAsync();
         await Task.WhenAll(proxies);
 
+        if (limitedAnnouncements > 0)
+        {
+            TestContext.Current.TestOutputHelper?.WriteLine($"{limitedAnnouncements} Limited announcements; the first after {firstLimitedMs} ms, {firstLimitedDetail}");
+        }
+
         Assert.All(results, r => Assert.False(r.Limited));
-        Assert.True(limitedAnnouncements <= 5, $"{limitedAnnouncements} proxy announcements were Limited (each proxy has its own IP)");
+        Assert.True(limitedAnnouncements <= 5, $"{limitedAnnouncements} proxy announcements were Limited (each proxy has its own IP); the first after {firstLimitedMs} ms, {firstLimitedDetail}");
         int matched = results.Count(r => !r.NoMatch);
         Assert.Equal(200, matched); // 100 proxies re-announce at once, so everyone is served well inside 25 s
         Assert.Equal(matched, answered);

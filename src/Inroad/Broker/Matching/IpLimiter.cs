@@ -34,6 +34,15 @@ internal sealed class IpLimiter
     /// <summary>Takes a token and an entry slot for an offer; false means Limited.</summary>
     public bool TryAdmitOffer(RateLimitKey key, long nowMs) => TryAdmit(key, nowMs, offer: true);
 
+    /// <summary>For diagnostics: the state kept for <paramref name="key"/> (never the address itself).</summary>
+    public string Describe(RateLimitKey key)
+    {
+        ref IpStateTable.Entry e = ref _states.Find(key);
+        return Unsafe.IsNullRef(ref e)
+            ? $"no state ({_states.Count} IPs)"
+            : string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{e.Announcements} announcements and {e.Offers} offers queued, {e.AnnounceTokens:F2}/{e.OfferTokens:F2} tokens, stamp {e.Stamp} ({_states.Count} IPs)");
+    }
+
     /// <summary>An announcement left the queue.</summary>
     public void ReleaseAnnouncement(RateLimitKey key) => Release(key, offer: false);
 

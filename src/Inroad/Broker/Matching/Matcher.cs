@@ -302,6 +302,15 @@ internal sealed class Matcher
         }
     }
 
+    /// <summary>For diagnostics: a peer's per-IP limiter state (counts, tokens; never the address).</summary>
+    internal string DescribeLimiter(RateLimitKey key)
+    {
+        lock (_lock)
+        {
+            return _limiter.Describe(key);
+        }
+    }
+
     private bool IsLoadLimiting() => _options.IsLoadLimiting?.Invoke() == true;
 
     private int FindBestAnnouncement(OfferTicket offer, long nowMs)
