@@ -48,13 +48,18 @@ internal sealed class AnnouncementSlab
     }
 
     /// <summary>
-    /// One queued announcement: what a probe needs (deadline, geo, version) without dereferencing the ticket.
-    /// 40 bytes.
+    /// One queued announcement: what a probe needs (deadline, geo, version) without dereferencing the ticket,
+    /// and the proxy's limiter key, so releasing its per-IP count on a match does not wait for the ticket's
+    /// cache miss first (the two misses overlap). 56 bytes.
     /// </summary>
     internal struct Slot
     {
         public AnnouncementTicket? Ticket;
         public Compartment? Compartment;
+        public ulong IpHigh; // the RateLimitKey in two halves: a UInt128 field would align the slot to 16 bytes (64 in all)
+        public ulong IpLow;
+
+        public readonly RateLimitKey Ip => new(((UInt128)IpHigh << 64) | IpLow);
         public long DeadlineMs;
         public int Prev;
         public int Next;

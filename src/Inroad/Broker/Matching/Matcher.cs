@@ -525,6 +525,8 @@ internal sealed class Matcher
         ref AnnouncementSlab.Slot slot = ref _slab[index];
         slot.Ticket = ticket;
         slot.Compartment = compartment;
+        slot.IpHigh = (ulong)(ticket.Ip.Value >> 64);
+        slot.IpLow = (ulong)ticket.Ip.Value;
         slot.DeadlineMs = ticket.DeadlineMs;
         slot.Asn = ticket.Geo.Asn;
         slot.Country = ticket.Geo.Country;
@@ -573,9 +575,8 @@ internal sealed class Matcher
 
         compartment.AnnouncementCount--;
         _announcementCount--;
-        AnnouncementTicket ticket = slot.Ticket!;
-        ticket.Slot = -1;
-        _limiter.ReleaseAnnouncement(ticket.Ip);
+        slot.Ticket!.Slot = -1;
+        _limiter.ReleaseAnnouncement(slot.Ip);
         _slab.Free(index);
     }
 
