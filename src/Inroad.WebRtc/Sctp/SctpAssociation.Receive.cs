@@ -24,6 +24,9 @@ internal sealed partial class SctpAssociation
     private long _unreleasedBytes;
     private bool _ackPending;
     private bool _sackNeeded;
+
+    /// <summary>A SACK is due now (every second DATA packet, a gap or a duplicate), not on the delayed-ack timer.</summary>
+    internal bool SackNeeded => _sackNeeded;
     private int _dataPacketsSinceSack;
     private bool _gapOrDuplicate;
     private TimeSpan _sackAt = Never;

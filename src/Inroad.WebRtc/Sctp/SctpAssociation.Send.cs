@@ -27,6 +27,11 @@ internal sealed partial class SctpAssociation
     private int _partialBytesAcked;
     private int _peerRwnd;
     private bool _inFastRecovery;
+
+    // The last send stopped at the congestion window with data still queued. SACKs processed back to back (a
+    // received burst) see the flight shrink before anything is sent again, so "flight ≥ cwnd before this SACK"
+    // alone would let only the first of them grow the window.
+    private bool _cwndLimited;
     private uint _fastRecoveryExit;
     private bool _fastRetransmitNow;
     private bool _forwardTsnNeeded;
@@ -219,6 +224,7 @@ internal sealed partial class SctpAssociation
 
                 if (!bypassCwnd && _flight >= _cwnd)
                 {
+                    _cwndLimited = true;
                     return;
                 }
 
@@ -264,6 +270,7 @@ internal sealed partial class SctpAssociation
 
             if (_flight >= _cwnd || (_peerRwnd < c.Length && _flight > 0))
             {
+                _cwndLimited = _flight >= _cwnd;
                 return;
             }
 
@@ -293,6 +300,8 @@ internal sealed partial class SctpAssociation
                 _t3 = now + _rto;
             }
         }
+
+        _cwndLimited = false; // everything queued is sent: the application, not the window, is the limit
     }
 
     private void DecreaseBuffered(ushort stream, int length)
@@ -423,9 +432,10 @@ internal sealed partial class SctpAssociation
 
             if (!_inFastRecovery && bytesAcked > 0)
             {
+                bool windowFull = flightBefore >= _cwnd || _cwndLimited;
                 if (_cwnd <= _ssthresh)
                 {
-                    if (flightBefore >= _cwnd)
+                    if (windowFull)
                     {
                         _cwnd += Math.Min(bytesAcked, _mtu);
                     }
@@ -433,7 +443,7 @@ internal sealed partial class SctpAssociation
                 else
                 {
                     _partialBytesAcked += bytesAcked;
-                    if (_partialBytesAcked >= _cwnd && flightBefore >= _cwnd)
+                    if (_partialBytesAcked >= _cwnd && windowFull)
                     {
                         _partialBytesAcked -= _cwnd;
                         _cwnd += _mtu;

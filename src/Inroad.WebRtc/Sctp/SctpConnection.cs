@@ -23,6 +23,8 @@ internal sealed class SctpConnection : IAsyncDisposable, IDatagramReceiver
     private readonly IDatagramBatchTransport? _batch;
     private readonly byte[] _batchBuffer = [];
     private readonly int[] _batchLengths = new int[BatchPackets];
+    private int _batchCount; // packets written to _batchBuffer and not yet sent; guarded by the gate
+    private int _batchOffset; // guarded by the gate
     private int _gateHolder; // managed thread ID that took the gate for a pushed batch, 0 when none
 
     public SctpConnection(IDatagramTransport transport, SctpOptions options, ISctpAssociationHandler handler, TimeProvider? timeProvider = null)
@@ -115,7 +117,16 @@ internal sealed class SctpConnection : IAsyncDisposable, IDatagramReceiver
             Volatile.Write(ref _gateHolder, me);
         }
 
-        Association.HandlePacket(datagram, Now);
+        TimeSpan now = Now;
+        Association.HandlePacket(datagram, now);
+
+        // A SACK per second DATA packet, as RFC 9260 §6.2 asks, even inside a burst: a peer's slow start grows by
+        // at most one MTU per SACK, so one SACK per receive burst (up to 64 packets) stalls its window. The SACKs
+        // are only written here; the whole burst still goes out in one batch at OnBatchEnd.
+        if (Association.SackNeeded)
+        {
+            AppendDueLocked(now);
+        }
     }
 
     /// <summary>The transport below ended: the association ends with it.</summary>
@@ -156,34 +167,45 @@ internal sealed class SctpConnection : IAsyncDisposable, IDatagramReceiver
     private void FlushBatchLocked()
     {
         TimeSpan now = Now;
-        int count = 0;
-        int offset = 0;
+        AppendDueLocked(now);
+        if (_batchCount > 0)
+        {
+            SendPendingLocked();
+        }
+
+        UpdateTimer(now);
+    }
+
+    /// <summary>Appends every due packet to the pending batch, sending it whenever it is full.</summary>
+    private void AppendDueLocked(TimeSpan now)
+    {
         int mtu = _sendBuffer.Length;
+        while (Association.TryWritePacket(_batchBuffer.AsSpan(_batchOffset, mtu), now, out int length))
+        {
+            _batchLengths[_batchCount++] = length;
+            _batchOffset += length;
+            if (_batchCount == BatchPackets || _batchOffset + mtu > _batchBuffer.Length)
+            {
+                SendPendingLocked();
+            }
+        }
+    }
+
+    private void SendPendingLocked()
+    {
         try
         {
-            while (Association.TryWritePacket(_batchBuffer.AsSpan(offset, mtu), now, out int length))
-            {
-                _batchLengths[count++] = length;
-                offset += length;
-                if (count == BatchPackets || offset + mtu > _batchBuffer.Length)
-                {
-                    _batch!.SendBatch(_batchBuffer.AsSpan(0, offset), _batchLengths.AsSpan(0, count));
-                    count = 0;
-                    offset = 0;
-                }
-            }
-
-            if (count > 0)
-            {
-                _batch!.SendBatch(_batchBuffer.AsSpan(0, offset), _batchLengths.AsSpan(0, count));
-            }
+            _batch!.SendBatch(_batchBuffer.AsSpan(0, _batchOffset), _batchLengths.AsSpan(0, _batchCount));
         }
         catch (Exception e) when (e is ObjectDisposedException or OperationCanceledException or IOException or System.Net.Sockets.SocketException or Dtls.DtlsException or InvalidOperationException)
         {
             // The path is gone; the association times out or is closed by its owner.
         }
-
-        UpdateTimer(now);
+        finally
+        {
+            _batchCount = 0;
+            _batchOffset = 0;
+        }
     }
 
     private async Task FlushLockedAsync()

@@ -235,6 +235,47 @@ public sealed class SctpAssociationTests
     }
 
     [Fact]
+    public void Sacks_handled_back_to_back_each_grow_the_window_in_slow_start()
+    {
+        // A received burst of SACKs is handled before anything is sent again, so the flight shrinks from one SACK
+        // to the next; each must still count, or a peer that acknowledges every second packet (as browsers do)
+        // holds the sender's slow start to one MTU per burst.
+        var pair = new SansIoPair(new SctpOptions { AckEveryPackets = 1 }, new SctpOptions { AckEveryPackets = 1 });
+        pair.Connect();
+        for (int i = 0; i < 50; i++)
+        {
+            pair.A.Send(1, 53, Bytes(1000, i), default, pair.Now);
+        }
+
+        byte[] buffer = new byte[1200];
+        var window = new List<byte[]>();
+        while (pair.A.TryWritePacket(buffer, pair.Now, out int n))
+        {
+            window.Add(buffer.AsSpan(0, n).ToArray());
+        }
+
+        var sacks = new List<byte[]>();
+        foreach (byte[] packet in window)
+        {
+            pair.B.HandlePacket(packet, pair.Now);
+            while (pair.B.TryWritePacket(buffer, pair.Now, out int n))
+            {
+                sacks.Add(buffer.AsSpan(0, n).ToArray());
+            }
+        }
+
+        int before = pair.A.CongestionWindow;
+        foreach (byte[] sack in sacks)
+        {
+            pair.A.HandlePacket(sack, pair.Now);
+        }
+
+        Assert.Equal(window.Count, sacks.Count);
+        Assert.True(sacks.Count >= 4, $"{sacks.Count} packets in the first window");
+        Assert.Equal(before + (sacks.Count * 1000), pair.A.CongestionWindow); // min(bytes acked, MTU) per SACK
+    }
+
+    [Fact]
     public void Three_missing_reports_trigger_one_fast_retransmit_and_halve_the_window()
     {
         var pair = new SansIoPair(new SctpOptions { AckEveryPackets = 1 });
