@@ -35,7 +35,7 @@ internal class DataChannelStream : Stream
         while (!buffer.IsEmpty)
         {
             int n = Math.Min(buffer.Length, _messageSize);
-            await _channel.SendAsync(buffer[..n], isString: false, cancellationToken).ConfigureAwait(false);
+            await SendMessageAsync(_channel, buffer[..n], cancellationToken).ConfigureAwait(false);
             buffer = buffer[n..];
         }
     }
@@ -55,6 +55,19 @@ internal class DataChannelStream : Stream
 
     public override void Flush()
     {
+    }
+
+    /// <summary>Sends one binary message; a channel that closed under the writer is an <see cref="IOException"/>, as a Stream's callers expect.</summary>
+    protected static async ValueTask SendMessageAsync(DataChannel channel, ReadOnlyMemory<byte> message, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await channel.SendAsync(message, isString: false, cancellationToken).ConfigureAwait(false);
+        }
+        catch (DataChannelException e)
+        {
+            throw new IOException(e.Message, e);
+        }
     }
 
     public override Task FlushAsync(CancellationToken cancellationToken) => Task.CompletedTask;

@@ -230,7 +230,7 @@ internal sealed class ShapedDataChannelStream : DataChannelStream
             _ = ShapingHeader.TryWrite(message, header, out _);
             RandomNumberGenerator.Fill(message.AsSpan(headerLength, padding));
             payload.Span.CopyTo(message.AsSpan(headerLength + padding));
-            await _channel.SendAsync(message.AsMemory(0, length), isString: false, cancellationToken).ConfigureAwait(false);
+            await SendMessageAsync(_channel, message.AsMemory(0, length), cancellationToken).ConfigureAwait(false);
         }
         finally
         {

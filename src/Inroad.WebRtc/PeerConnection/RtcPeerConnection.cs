@@ -164,13 +164,31 @@ public sealed class RtcPeerConnection : IAsyncDisposable
         }
     }
 
-    /// <summary>Opens a data channel (DCEP); data may be sent at once.</summary>
-    internal Task<DataChannel> OpenDataChannelAsync(DataChannelOptions options, CancellationToken cancellationToken = default) =>
-        Connected.OpenChannelAsync(options, cancellationToken);
+    /// <summary>Opens a data channel (DCEP); data may be sent at once. A closed association is an <see cref="RtcPeerException"/>.</summary>
+    internal async Task<DataChannel> OpenDataChannelAsync(DataChannelOptions options, CancellationToken cancellationToken = default)
+    {
+        try
+        {
+            return await Connected.OpenChannelAsync(options, cancellationToken).ConfigureAwait(false);
+        }
+        catch (DataChannelException e)
+        {
+            throw new RtcPeerException($"No data channel: {e.Message}", e);
+        }
+    }
 
-    /// <summary>Waits for the peer to open a data channel.</summary>
-    internal ValueTask<DataChannel> AcceptDataChannelAsync(CancellationToken cancellationToken = default) =>
-        Connected.AcceptChannelAsync(cancellationToken);
+    /// <summary>Waits for the peer to open a data channel. A closed association is an <see cref="RtcPeerException"/>.</summary>
+    internal async ValueTask<DataChannel> AcceptDataChannelAsync(CancellationToken cancellationToken = default)
+    {
+        try
+        {
+            return await Connected.AcceptChannelAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (DataChannelException e)
+        {
+            throw new RtcPeerException($"No data channel: {e.Message}", e);
+        }
+    }
 
     /// <summary>Opens a reliable, ordered channel and returns it as a <see cref="Stream"/>.</summary>
     public async Task<Stream> OpenStreamAsync(string label, CancellationToken cancellationToken = default) =>

@@ -289,6 +289,7 @@ public sealed class DataChannelTests
         Assert.Equal(Inroad.WebRtc.Sctp.SctpError.TransportClosed, error);
         await channel.Closed.WaitAsync(cts.Token);
         Assert.True((await channel.ReceiveAsync(new byte[8], cts.Token)).EndOfChannel);
+        await Assert.ThrowsAsync<IOException>(async () => await channel.AsStream().WriteAsync(new byte[10], cts.Token)); // a Stream's broken-transport error
         Assert.False(b.Completion.IsCompleted); // the far side heard nothing: it learns through its own transport
         await tb.DisposeAsync();
     }
