@@ -3,6 +3,7 @@ using System.Net;
 using System.Net.Sockets;
 using Inroad.Broker.Matching;
 using Inroad.Server.BrokerReports;
+using Inroad.Server.Quality;
 using Inroad.Sessions.Streams;
 using Inroad.Tunnel;
 using Microsoft.Extensions.Logging;
@@ -15,7 +16,8 @@ namespace Inroad.Server;
 /// the secure tunnel handshake (random-looking from the first byte; failures are held silently), then the API
 /// handshake that carries the broker's report through the client, then multiplexed streams dialed under the
 /// <see cref="TargetPolicy"/>. The broker-reported client address, not the proxy's, drives GeoIP and the one
-/// <c>server_tunnel</c> record logged when the tunnel ends.
+/// <c>server_tunnel</c> record logged when the tunnel ends. With a <see cref="ProxyQualityReporter"/>, each tunnel is
+/// followed from its verified handshake until it meets the quality targets (then its proxy is reported) or ends.
 /// </summary>
 internal sealed partial class InproxyTunnelServer : IAsyncDisposable
 {
@@ -171,6 +173,9 @@ internal sealed partial class InproxyTunnelServer : IAsyncDisposable
 
                     Interlocked.Increment(ref _accepted);
                     Interlocked.Increment(ref _active);
+                    GeoKey client = ClientGeo(report.Report);
+                    using var ended = new CancellationTokenSource();
+                    Task<bool>? quality = WatchQuality(report.Report, peer, client, wire, ended.Token);
                     try
                     {
                         TunnelAccepted?.Invoke(report);
@@ -181,11 +186,16 @@ internal sealed partial class InproxyTunnelServer : IAsyncDisposable
                             streams = await TunnelStreamService.RunAsync(mux, _dialer, cancellationToken).ConfigureAwait(false);
                         }
 
-                        Finish(report, peer, wire, streams, Stopwatch.GetElapsedTime(started));
+                        Finish(report, client, peer, wire, streams, Stopwatch.GetElapsedTime(started));
                     }
                     finally
                     {
                         Interlocked.Decrement(ref _active);
+                        await ended.CancelAsync().ConfigureAwait(false);
+                        if (quality is not null)
+                        {
+                            _ = await quality.ConfigureAwait(false);
+                        }
                     }
                 }
             }
@@ -196,11 +206,34 @@ internal sealed partial class InproxyTunnelServer : IAsyncDisposable
         }
     }
 
-    private void Finish(VerifiedBrokerReport verified, IPEndPoint peer, CountingStream wire, int streams, TimeSpan duration)
+    // GeoIP of the broker-reported client address: the TCP peer is the proxy, never the client.
+    private GeoKey ClientGeo(Protocol.Messages.BrokerServerReport r) =>
+        IPAddress.TryParse(r.ClientIp, out IPAddress? clientIp) && _options.Geo is { } geo ? geo.Lookup(clientIp) : GeoKey.Unknown;
+
+    private static IPAddress PeerAddress(IPEndPoint peer) => peer.Address.IsIPv4MappedToIPv6 ? peer.Address.MapToIPv4() : peer.Address;
+
+    // Proxy quality (design §4.5): counted from the verified handshake on, keyed by the proxy's ID and the ASN of the
+    // address it connects from, until it qualifies or the tunnel ends. Null when quality reporting is off.
+    private Task<bool>? WatchQuality(Protocol.Messages.BrokerServerReport r, IPEndPoint peer, GeoKey client, CountingStream wire, CancellationToken ended)
+    {
+        if (_options.ProxyQuality is not { } reporter)
+        {
+            return null;
+        }
+
+        uint proxyAsn = _options.Geo is { } geo ? geo.Lookup(PeerAddress(peer)).Asn : 0;
+        long up = wire.BytesRead;
+        long down = wire.BytesWritten;
+        long since = Stopwatch.GetTimestamp();
+        return reporter.WatchAsync(
+            () => new QualityTunnel(r.ProxyId, proxyAsn, client.Asn, client.CountryCode, r.MatchedPersonalCompartments, wire.BytesRead - up, wire.BytesWritten - down, Stopwatch.GetElapsedTime(since)),
+            ended);
+    }
+
+    private void Finish(VerifiedBrokerReport verified, GeoKey client, IPEndPoint peer, CountingStream wire, int streams, TimeSpan duration)
     {
         Protocol.Messages.BrokerServerReport r = verified.Report;
-        GeoKey client = IPAddress.TryParse(r.ClientIp, out IPAddress? clientIp) && _options.Geo is { } geo ? geo.Lookup(clientIp) : GeoKey.Unknown;
-        bool proxyMatches = IPAddress.TryParse(r.ProxyIp, out IPAddress? proxyIp) && proxyIp.Equals(peer.Address.IsIPv4MappedToIPv6 ? peer.Address.MapToIPv4() : peer.Address);
+        bool proxyMatches = IPAddress.TryParse(r.ProxyIp, out IPAddress? proxyIp) && proxyIp.Equals(PeerAddress(peer));
         var record = new ServerTunnelRecord
         {
             ConnectionId = r.ConnectionId.ToHex(),
