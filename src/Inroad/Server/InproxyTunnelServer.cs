@@ -186,16 +186,13 @@ internal sealed partial class InproxyTunnelServer : IAsyncDisposable
                             streams = await TunnelStreamService.RunAsync(mux, _dialer, cancellationToken).ConfigureAwait(false);
                         }
 
-                        Finish(report, client, peer, wire, streams, Stopwatch.GetElapsedTime(started));
+                        bool counted = await StopWatchingAsync(ended, quality).ConfigureAwait(false);
+                        Finish(report, client, peer, wire, streams, Stopwatch.GetElapsedTime(started), counted);
                     }
                     finally
                     {
                         Interlocked.Decrement(ref _active);
-                        await ended.CancelAsync().ConfigureAwait(false);
-                        if (quality is not null)
-                        {
-                            _ = await quality.ConfigureAwait(false);
-                        }
+                        _ = await StopWatchingAsync(ended, quality).ConfigureAwait(false);
                     }
                 }
             }
@@ -230,7 +227,14 @@ internal sealed partial class InproxyTunnelServer : IAsyncDisposable
             ended);
     }
 
-    private void Finish(VerifiedBrokerReport verified, GeoKey client, IPEndPoint peer, CountingStream wire, int streams, TimeSpan duration)
+    // The tunnel ended: the watch takes one last look at its final counts. True when it was counted as quality.
+    private static async Task<bool> StopWatchingAsync(CancellationTokenSource ended, Task<bool>? quality)
+    {
+        await ended.CancelAsync().ConfigureAwait(false);
+        return quality is not null && await quality.ConfigureAwait(false);
+    }
+
+    private void Finish(VerifiedBrokerReport verified, GeoKey client, IPEndPoint peer, CountingStream wire, int streams, TimeSpan duration, bool quality)
     {
         Protocol.Messages.BrokerServerReport r = verified.Report;
         bool proxyMatches = IPAddress.TryParse(r.ProxyIp, out IPAddress? proxyIp) && proxyIp.Equals(PeerAddress(peer));
@@ -251,10 +255,11 @@ internal sealed partial class InproxyTunnelServer : IAsyncDisposable
             BytesDown = wire.BytesWritten,
             Streams = streams,
             Duration = duration,
+            ProxyQuality = quality,
         };
         LogServerTunnel(
             _tunnelLog, record.ConnectionId, record.ProxyId, record.BrokerId, record.ClientRegion, record.ClientAsn, record.ClientNatType, record.ProxyNatType,
-            record.ProxyPortMapping, record.ProxyDtlsFingerprint, record.MatchedPersonalCompartment, record.ProxyAddressMatches, record.BytesUp, record.BytesDown, record.Streams, (long)duration.TotalMilliseconds);
+            record.ProxyPortMapping, record.ProxyDtlsFingerprint, record.MatchedPersonalCompartment, record.ProxyAddressMatches, record.BytesUp, record.BytesDown, record.Streams, (long)duration.TotalMilliseconds, quality);
         TunnelEnded?.Invoke(record);
     }
 
@@ -265,10 +270,10 @@ internal sealed partial class InproxyTunnelServer : IAsyncDisposable
     [LoggerMessage(EventId = 1, EventName = "server_tunnel", Level = LogLevel.Information,
         Message = "server_tunnel connection_id={ConnectionId} proxy_id={ProxyId} broker_id={BrokerId} client_region={ClientRegion} client_asn={ClientAsn} " +
             "client_nat_type={ClientNatType} proxy_nat_type={ProxyNatType} proxy_port_mapping={ProxyPortMapping} proxy_dtls_fingerprint={ProxyDtlsFingerprint} personal={Personal} " +
-            "proxy_address_matches={ProxyAddressMatches} bytes_up={BytesUp} bytes_down={BytesDown} streams={Streams} duration_ms={DurationMs}")]
+            "proxy_address_matches={ProxyAddressMatches} bytes_up={BytesUp} bytes_down={BytesDown} streams={Streams} duration_ms={DurationMs} proxy_quality={ProxyQuality}")]
     private static partial void LogServerTunnel(
         ILogger logger, string connectionId, string proxyId, string brokerId, string clientRegion, uint clientAsn, string clientNatType, string proxyNatType,
-        string proxyPortMapping, string proxyDtlsFingerprint, bool personal, bool proxyAddressMatches, long bytesUp, long bytesDown, int streams, long durationMs);
+        string proxyPortMapping, string proxyDtlsFingerprint, bool personal, bool proxyAddressMatches, long bytesUp, long bytesDown, int streams, long durationMs, bool proxyQuality);
 
     [LoggerMessage(EventId = 2, Level = LogLevel.Debug, Message = "In-proxy tunnel refused: no verified broker report")]
     private static partial void LogRefused(ILogger logger);

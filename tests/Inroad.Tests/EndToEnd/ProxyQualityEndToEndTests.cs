@@ -64,6 +64,7 @@ public sealed class ProxyQualityEndToEndTests
         await first.DisposeAsync();
         await WaitForAsync(() => ended.ContainsKey(firstConnection.ToHex()), ct);
         Assert.True(ended[firstConnection.ToHex()].BytesDown >= 256 * 1024);
+        Assert.True(ended[firstConnection.ToHex()].ProxyQuality);
         await WaitForAsync(() => reporter.RequestsSent == 1, ct);
         Assert.Equal(1, reporter.Qualified);
         Assert.Equal(0, reporter.RequestFailures);
