@@ -7,7 +7,8 @@ namespace Inroad.Server.Quality;
 /// <summary>
 /// Quality counts waiting to be sent (sans-IO; not thread-safe — the reporter guards it): per proxy key, the client
 /// ASNs its quality tunnels came from and how many. Keys leave in the order they first arrived, at most
-/// <c>maxRequestEntries</c> per request; a key counted again while queued only raises its counts.
+/// <c>maxRequestEntries</c> and <see cref="MaxCborBytes"/> per request; a key counted again while queued only raises
+/// its counts.
 /// </summary>
 internal sealed class ProxyQualityQueue
 {
@@ -62,27 +63,63 @@ internal sealed class ProxyQualityQueue
         return true;
     }
 
-    /// <summary>Takes the oldest ≤ <paramref name="maxEntries"/> keys as one request; null when empty.</summary>
-    public ServerProxyQualityRequest? TakeBatch(int maxEntries)
+    /// <summary>
+    /// Takes the oldest keys as one request: at most <paramref name="maxEntries"/>, and no more than fit in
+    /// <paramref name="maxCborBytes"/> of encoded counts (a key with many client ASNs takes more room; the broker's
+    /// body limit is 64 KiB). The first key is always taken. Null when empty.
+    /// </summary>
+    public ServerProxyQualityRequest? TakeBatch(int maxEntries, int maxCborBytes = MaxCborBytes)
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(maxEntries);
-        if (_order.Count == 0)
+        var entries = new List<ProxyQualityCounts>(Math.Min(maxEntries, _order.Count));
+        long bytes = 0;
+        while (entries.Count < maxEntries && _order.TryPeek(out ProxyQualityKey key))
         {
-            return null;
+            Dictionary<uint, long> asns = _counts[key];
+            bytes += EncodedSize(asns);
+            if (entries.Count > 0 && bytes > maxCborBytes)
+            {
+                break;
+            }
+
+            _ = _order.Dequeue();
+            _counts.Remove(key);
+            entries.Add(new ProxyQualityCounts(key.ToBytes(), [.. asns.Select(a => (a.Key.ToString(CultureInfo.InvariantCulture), a.Value))]));
         }
 
-        var entries = new ProxyQualityCounts[Math.Min(maxEntries, _order.Count)];
-        for (int i = 0; i < entries.Length; i++)
-        {
-            ProxyQualityKey key = _order.Dequeue();
-            _counts.Remove(key, out Dictionary<uint, long>? asns);
-            entries[i] = new ProxyQualityCounts(
-                key.ToBytes(),
-                [.. asns!.Select(a => (a.Key.ToString(CultureInfo.InvariantCulture), a.Value))]);
-        }
-
-        return new ServerProxyQualityRequest { QualityCounts = entries };
+        return entries.Count == 0 ? null : new ServerProxyQualityRequest { QualityCounts = entries };
     }
+
+    /// <summary>Encoded counts per request at most: 48 KiB, leaving the session and obfuscation layers room under the broker's 64 KiB body limit.</summary>
+    public const int MaxCborBytes = 48 * 1024;
+
+    // CBOR size of one entry: the 36-byte key as a byte string, the map header, and per client ASN its decimal text and count.
+    internal static long EncodedSize(Dictionary<uint, long> asns)
+    {
+        long size = HeadSize(ProxyQualityKey.Length) + ProxyQualityKey.Length + HeadSize((ulong)asns.Count);
+        foreach ((uint asn, long count) in asns)
+        {
+            int digits = 1;
+            for (uint v = asn; v >= 10; v /= 10)
+            {
+                digits++;
+            }
+
+            size += HeadSize((ulong)digits) + digits + HeadSize((ulong)count);
+        }
+
+        return size;
+    }
+
+    // RFC 8949 §3: the initial byte holds values below 24; larger ones follow in 1, 2, 4 or 8 bytes.
+    private static int HeadSize(ulong value) => value switch
+    {
+        < 24 => 1,
+        <= byte.MaxValue => 2,
+        <= ushort.MaxValue => 3,
+        <= uint.MaxValue => 5,
+        _ => 9,
+    };
 
     /// <summary>Forgets everything queued, counting it as dropped; returns how many keys went.</summary>
     public int Clear()

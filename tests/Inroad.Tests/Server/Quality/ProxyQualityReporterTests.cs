@@ -200,6 +200,32 @@ public sealed class ProxyQualityReporterTests
     }
 
     [Fact]
+    public void Keys_with_many_client_asns_make_smaller_requests_that_stay_under_the_brokers_body_limit()
+    {
+        var queue = new ProxyQualityQueue(maxKeys: 10_000, maxClientAsnsPerKey: 100);
+        for (uint k = 1; k <= 1000; k++)
+        {
+            for (uint c = 0; c < 10; c++)
+            {
+                Assert.True(queue.Add(new ProxyQualityKey(ProxyA, k), 4_200_000_000 + c));
+            }
+        }
+
+        var sizes = new List<(int Keys, int Bytes)>();
+        while (queue.TakeBatch(1000) is { } batch)
+        {
+            sizes.Add((batch.QualityCounts.Count, CborRecords.Marshal(batch).Length));
+            Assert.All(batch.QualityCounts, c => Assert.Equal(10, c.ClientAsnCounts.Count));
+        }
+
+        Assert.Equal(1000, sizes.Sum(s => s.Keys));
+        Assert.True(sizes[0].Keys < 1000, $"{sizes[0].Keys} keys in the first request");
+        Assert.All(sizes, s => Assert.InRange(s.Bytes, 1, ProxyQualityQueue.MaxCborBytes + 16)); // + record framing
+        Assert.True(sizes[0].Bytes > ProxyQualityQueue.MaxCborBytes * 0.95, $"{sizes[0].Bytes} bytes: the estimate is too loose");
+        Assert.Equal(0, queue.Count);
+    }
+
+    [Fact]
     public async Task Every_broker_gets_the_same_request_and_one_failing_broker_does_not_hold_the_others_back()
     {
         CancellationToken ct = Timeout();
