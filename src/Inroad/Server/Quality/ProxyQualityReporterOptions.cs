@@ -85,7 +85,7 @@ internal sealed class ProxyQualityReporterOptions
         ArgumentNullException.ThrowIfNull(TimeProvider, nameof(TimeProvider));
         if (ClientRegions.Any(r => r is not { Length: 2 } || !char.IsAsciiLetterUpper(r[0]) || !char.IsAsciiLetterUpper(r[1])))
         {
-            throw new ArgumentException("Client regions are two upper-case letters.", nameof(ClientRegions));
+            throw new ArgumentException("Client regions are two-letter country codes (upper case).", nameof(ClientRegions));
         }
 
         foreach ((long value, string name) in new[] { (TargetUpstreamBytes, nameof(TargetUpstreamBytes)), (TargetDownstreamBytes, nameof(TargetDownstreamBytes)), ((long)RequestRetries, nameof(RequestRetries)) })
