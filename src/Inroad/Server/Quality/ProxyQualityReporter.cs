@@ -308,7 +308,7 @@ internal sealed partial class ProxyQualityReporter : IAsyncDisposable
         _signal.Dispose();
     }
 
-    [LoggerMessage(EventId = 1, Level = LogLevel.Debug, Message = "Proxy quality: {Keys} proxy keys reported to {Broker}")]
+    [LoggerMessage(EventId = 1, Level = LogLevel.Information, Message = "Proxy quality: {Keys} proxy keys reported to {Broker}")]
     private static partial void LogSent(ILogger logger, int keys, Uri broker);
 
     [LoggerMessage(EventId = 2, Level = LogLevel.Debug, Message = "Proxy quality: request to {Broker} failed (attempt {Attempt}: {Reason}); retrying")]
