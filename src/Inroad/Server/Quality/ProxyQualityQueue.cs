@@ -14,7 +14,7 @@ internal sealed class ProxyQualityQueue
 {
     private readonly int _maxKeys;
     private readonly int _maxClientAsns;
-    private readonly Dictionary<ProxyQualityKey, Dictionary<uint, long>> _counts = [];
+    private readonly Dictionary<ProxyQualityKey, Entry> _counts = [];
     private readonly Queue<ProxyQualityKey> _order = new();
 
     public ProxyQualityQueue(int maxKeys, int maxClientAsnsPerKey)
@@ -25,6 +25,9 @@ internal sealed class ProxyQualityQueue
         _maxClientAsns = maxClientAsnsPerKey;
     }
 
+    /// <summary>Encoded counts per request at most: 48 KiB, leaving the session and obfuscation layers room under the broker's 64 KiB body limit.</summary>
+    public const int MaxCborBytes = 48 * 1024;
+
     /// <summary>Proxy keys queued.</summary>
     public int Count => _order.Count;
 
@@ -34,7 +37,7 @@ internal sealed class ProxyQualityQueue
     /// <summary>Counts one quality tunnel of <paramref name="key"/> for <paramref name="clientAsn"/> (0 = unknown); false when dropped.</summary>
     public bool Add(ProxyQualityKey key, uint clientAsn)
     {
-        if (!_counts.TryGetValue(key, out Dictionary<uint, long>? asns))
+        if (!_counts.TryGetValue(key, out Entry? entry))
         {
             if (_order.Count >= _maxKeys)
             {
@@ -42,24 +45,30 @@ internal sealed class ProxyQualityQueue
                 return false;
             }
 
-            asns = [];
-            _counts.Add(key, asns);
+            _counts.Add(key, new Entry { FirstAsn = clientAsn, FirstCount = 1 });
             _order.Enqueue(key);
-        }
-
-        if (asns.TryGetValue(clientAsn, out long count))
-        {
-            asns[clientAsn] = count + 1;
             return true;
         }
 
-        if (asns.Count >= _maxClientAsns)
+        if (entry.FirstAsn == clientAsn)
+        {
+            entry.FirstCount++;
+            return true;
+        }
+
+        if (entry.More is { } more && more.TryGetValue(clientAsn, out long count))
+        {
+            more[clientAsn] = count + 1;
+            return true;
+        }
+
+        if (entry.AsnCount >= _maxClientAsns)
         {
             Dropped++;
             return false;
         }
 
-        asns.Add(clientAsn, 1);
+        (entry.More ??= [])[clientAsn] = 1;
         return true;
     }
 
@@ -75,8 +84,8 @@ internal sealed class ProxyQualityQueue
         long bytes = 0;
         while (entries.Count < maxEntries && _order.TryPeek(out ProxyQualityKey key))
         {
-            Dictionary<uint, long> asns = _counts[key];
-            bytes += EncodedSize(asns);
+            Entry entry = _counts[key];
+            bytes += entry.EncodedSize();
             if (entries.Count > 0 && bytes > maxCborBytes)
             {
                 break;
@@ -84,31 +93,20 @@ internal sealed class ProxyQualityQueue
 
             _ = _order.Dequeue();
             _counts.Remove(key);
-            entries.Add(new ProxyQualityCounts(key.ToBytes(), [.. asns.Select(a => (a.Key.ToString(CultureInfo.InvariantCulture), a.Value))]));
+            entries.Add(new ProxyQualityCounts(key.ToBytes(), [.. entry.Counts().Select(a => (a.Asn.ToString(CultureInfo.InvariantCulture), a.Count))]));
         }
 
         return entries.Count == 0 ? null : new ServerProxyQualityRequest { QualityCounts = entries };
     }
 
-    /// <summary>Encoded counts per request at most: 48 KiB, leaving the session and obfuscation layers room under the broker's 64 KiB body limit.</summary>
-    public const int MaxCborBytes = 48 * 1024;
-
-    // CBOR size of one entry: the 36-byte key as a byte string, the map header, and per client ASN its decimal text and count.
-    internal static long EncodedSize(Dictionary<uint, long> asns)
+    /// <summary>Forgets everything queued, counting it as dropped; returns how many keys went.</summary>
+    public int Clear()
     {
-        long size = HeadSize(ProxyQualityKey.Length) + ProxyQualityKey.Length + HeadSize((ulong)asns.Count);
-        foreach ((uint asn, long count) in asns)
-        {
-            int digits = 1;
-            for (uint v = asn; v >= 10; v /= 10)
-            {
-                digits++;
-            }
-
-            size += HeadSize((ulong)digits) + digits + HeadSize((ulong)count);
-        }
-
-        return size;
+        int keys = _order.Count;
+        Dropped += _counts.Values.Sum(e => e.Counts().Sum(c => c.Count));
+        _order.Clear();
+        _counts.Clear();
+        return keys;
     }
 
     // RFC 8949 §3: the initial byte holds values below 24; larger ones follow in 1, 2, 4 or 8 bytes.
@@ -121,13 +119,44 @@ internal sealed class ProxyQualityQueue
         _ => 9,
     };
 
-    /// <summary>Forgets everything queued, counting it as dropped; returns how many keys went.</summary>
-    public int Clear()
+    // One key's counts. Most keys see one client ASN between two requests, so the first is kept inline and a
+    // dictionary exists only for keys with more: this is what bounds the memory of a full queue.
+    private sealed class Entry
     {
-        int keys = _order.Count;
-        Dropped += _counts.Values.Sum(asns => asns.Values.Sum());
-        _order.Clear();
-        _counts.Clear();
-        return keys;
+        public uint FirstAsn;
+        public long FirstCount;
+        public Dictionary<uint, long>? More;
+
+        public int AsnCount => 1 + (More?.Count ?? 0);
+
+        public IEnumerable<(uint Asn, long Count)> Counts()
+        {
+            yield return (FirstAsn, FirstCount);
+            if (More is not null)
+            {
+                foreach ((uint asn, long count) in More)
+                {
+                    yield return (asn, count);
+                }
+            }
+        }
+
+        // CBOR size: the 36-byte key as a byte string, the map header, and per client ASN its decimal text and count.
+        public long EncodedSize()
+        {
+            long size = HeadSize(ProxyQualityKey.Length) + ProxyQualityKey.Length + HeadSize((ulong)AsnCount);
+            foreach ((uint asn, long count) in Counts())
+            {
+                int digits = 1;
+                for (uint v = asn; v >= 10; v /= 10)
+                {
+                    digits++;
+                }
+
+                size += HeadSize((ulong)digits) + digits + HeadSize((ulong)count);
+            }
+
+            return size;
+        }
     }
 }

@@ -34,7 +34,8 @@ internal sealed class ProxyQualityReporterOptions
 
     /// <summary>
     /// Distinct proxy keys waiting to be sent; a new key beyond this is dropped and counted. Defaults to 5,000,000
-    /// (design), a bound on memory when brokers are unreachable.
+    /// (design), a bound on memory when brokers are unreachable: ≈ 290 bytes allocated per key with one client ASN
+    /// (<c>ProxyQualityQueueBenchmarks</c>), so up to ≈ 1.4 GB when full.
     /// </summary>
     public int MaxQueuedKeys { get; set; } = 5_000_000;
 

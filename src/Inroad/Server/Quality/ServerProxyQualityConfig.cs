@@ -25,6 +25,7 @@ internal sealed class ServerProxyQualityConfig
     /// <summary>Two-letter client countries whose tunnels count; empty counts every client.</summary>
     public List<string> ClientRegions { get; set; } = [];
 
+    /// <summary>Proxy keys waiting at most (≈ 290 bytes each); beyond that new keys are dropped.</summary>
     public int MaxQueuedKeys { get; set; } = 5_000_000;
 
     public int MaxRequestEntries { get; set; } = 1_000;
