@@ -1,3 +1,4 @@
+using System.Threading.Channels;
 using Inroad.Broker.Quality;
 using Inroad.Brokers;
 using Inroad.Protocol.Messages;
@@ -11,9 +12,10 @@ namespace Inroad.Server.Quality;
 /// after the API handshake — (proxy ID, proxy ASN) with the client ASN it was good for — and reports them to every
 /// configured broker in batched ServerProxyQualityRequests: the first queued key waits <see
 /// cref="ProxyQualityReporterOptions.RequestDelay"/> for others, requests carry ≤ <see
-/// cref="ProxyQualityReporterOptions.MaxRequestEntries"/> keys, each broker gets every request with a timeout and
-/// retries, and the queue is bounded (new keys beyond it are dropped and counted). Personal-paired tunnels never
-/// count. Disposal sends what is queued within <see cref="ProxyQualityReporterOptions.FlushTimeout"/>. Thread-safe.
+/// cref="ProxyQualityReporterOptions.MaxRequestEntries"/> keys, each broker gets every request — one sender per
+/// broker, with a timeout and retries, so a dead broker does not hold the others back — and the queue is bounded
+/// (new keys beyond it are dropped and counted). Personal-paired tunnels never count. Disposal sends what is queued
+/// within <see cref="ProxyQualityReporterOptions.FlushTimeout"/>. Thread-safe.
 /// </summary>
 internal sealed partial class ProxyQualityReporter : IAsyncDisposable
 {
@@ -28,6 +30,7 @@ internal sealed partial class ProxyQualityReporter : IAsyncDisposable
     private readonly SemaphoreSlim _signal = new(0);
     private readonly CancellationTokenSource _wake = new();
     private readonly CancellationTokenSource _abort;
+    private readonly BrokerLane[] _lanes;
     private readonly Task _worker;
     private long _dueTimestamp; // guarded by _lock: when the oldest queued key's request is due
     private bool _stopping; // guarded by _lock
@@ -60,6 +63,12 @@ internal sealed partial class ProxyQualityReporter : IAsyncDisposable
         }
 
         _abort = new CancellationTokenSource(Timeout.InfiniteTimeSpan, _time);
+        _lanes = [.. options.Brokers.Select(b => new BrokerLane(b, options.MaxPendingRequestsPerBroker))];
+        foreach (BrokerLane lane in _lanes)
+        {
+            lane.Worker = Task.Run(() => LaneAsync(lane));
+        }
+
         _worker = Task.Run(RunAsync);
     }
 
@@ -96,7 +105,7 @@ internal sealed partial class ProxyQualityReporter : IAsyncDisposable
     /// <summary>Failed attempts (errors and timeouts), retried or not.</summary>
     public long RequestFailures => Interlocked.Read(ref _requestFailures);
 
-    /// <summary>Batches given up for a broker after every retry failed.</summary>
+    /// <summary>Batches given up for a broker: every retry failed, its lane was full while it was failing, or the flush time ran out.</summary>
     public long RequestsGivenUp => Interlocked.Read(ref _requestsGivenUp);
 
     /// <summary>False for tunnels that can never count, whatever they carry: personal-paired ones, and clients outside the configured regions.</summary>
@@ -208,7 +217,7 @@ internal sealed partial class ProxyQualityReporter : IAsyncDisposable
                         LogFlushDropped(_logger, keys);
                     }
 
-                    return;
+                    break;
                 }
 
                 if (_queue.Count > 0)
@@ -223,13 +232,13 @@ internal sealed partial class ProxyQualityReporter : IAsyncDisposable
 
             if (batch is not null)
             {
-                await Task.WhenAll(_options.Brokers.Select(b => SendAsync(b, batch))).ConfigureAwait(false);
+                await DispatchAsync(batch).ConfigureAwait(false);
                 continue;
             }
 
             if (stopping)
             {
-                return;
+                break;
             }
 
             try
@@ -248,11 +257,79 @@ internal sealed partial class ProxyQualityReporter : IAsyncDisposable
                 // Disposal: flush.
             }
         }
+
+        foreach (BrokerLane lane in _lanes)
+        {
+            lane.Batches.Writer.TryComplete();
+        }
+
+        await Task.WhenAll(_lanes.Select(l => l.Worker!)).ConfigureAwait(false);
+    }
+
+    // Hands a batch to every broker's lane. A full lane holds the loop back (the queue keeps gathering meanwhile)
+    // unless its broker is failing: then the batch is given up for that broker alone, so one dead broker neither
+    // stalls the others nor grows memory.
+    private async Task DispatchAsync(ServerProxyQualityRequest batch)
+    {
+        foreach (BrokerLane lane in _lanes)
+        {
+            while (!lane.Batches.Writer.TryWrite(batch))
+            {
+                CancellationToken failing = lane.Failing;
+                if (failing.IsCancellationRequested || _abort.IsCancellationRequested)
+                {
+                    GiveUp(lane, batch, "broker failing, its queue full");
+                    break;
+                }
+
+                using var wait = CancellationTokenSource.CreateLinkedTokenSource(failing, _abort.Token);
+                try
+                {
+                    _ = await lane.Batches.Writer.WaitToWriteAsync(wait.Token).ConfigureAwait(false);
+                }
+                catch (OperationCanceledException)
+                {
+                    // The broker started failing, or the flush time is up: the loop gives the batch up.
+                }
+            }
+        }
+    }
+
+    // One broker's sequential sender. When the flush time is up, what it still holds is given up.
+    private async Task LaneAsync(BrokerLane lane)
+    {
+        try
+        {
+            await foreach (ServerProxyQualityRequest batch in lane.Batches.Reader.ReadAllAsync(_abort.Token).ConfigureAwait(false))
+            {
+                if (_abort.IsCancellationRequested)
+                {
+                    GiveUp(lane, batch, "flush time up"); // the reader hands out what it holds before it looks at the token
+                    continue;
+                }
+
+                lane.SetFailing(!await SendAsync(lane, batch).ConfigureAwait(false));
+            }
+        }
+        catch (OperationCanceledException)
+        {
+            while (lane.Batches.Reader.TryRead(out ServerProxyQualityRequest? batch))
+            {
+                GiveUp(lane, batch, "flush time up");
+            }
+        }
+    }
+
+    private void GiveUp(BrokerLane lane, ServerProxyQualityRequest batch, string reason)
+    {
+        Interlocked.Increment(ref _requestsGivenUp);
+        LogNotSent(_logger, batch.QualityCounts.Count, lane.Spec.Endpoint, reason);
     }
 
     // One batch to one broker: the first attempt and up to RequestRetries more, each within RequestTimeout.
-    private async Task SendAsync(BrokerSpec broker, ServerProxyQualityRequest batch)
+    private async Task<bool> SendAsync(BrokerLane lane, ServerProxyQualityRequest batch)
     {
+        BrokerSpec broker = lane.Spec;
         for (int attempt = 0; ; attempt++)
         {
             using var timeout = new CancellationTokenSource(_options.RequestTimeout, _time);
@@ -262,17 +339,18 @@ internal sealed partial class ProxyQualityReporter : IAsyncDisposable
                 await _send(broker, batch, linked.Token).WaitAsync(linked.Token).ConfigureAwait(false);
                 Interlocked.Increment(ref _requestsSent);
                 LogSent(_logger, batch.QualityCounts.Count, broker.Endpoint);
-                return;
+                return true;
             }
             catch (Exception e) when (!_abort.IsCancellationRequested)
             {
                 Interlocked.Increment(ref _requestFailures);
+                lane.SetFailing(true); // from the first failed attempt: the dispatch loop stops waiting for this broker
                 string reason = timeout.IsCancellationRequested ? "timed out" : e.GetType().Name;
                 if (attempt >= _options.RequestRetries)
                 {
                     Interlocked.Increment(ref _requestsGivenUp);
                     LogGaveUp(_logger, batch.QualityCounts.Count, broker.Endpoint, attempt + 1, reason);
-                    return;
+                    return false;
                 }
 
                 LogRetry(_logger, broker.Endpoint, attempt + 1, reason);
@@ -281,7 +359,7 @@ internal sealed partial class ProxyQualityReporter : IAsyncDisposable
             {
                 Interlocked.Increment(ref _requestFailures);
                 Interlocked.Increment(ref _requestsGivenUp);
-                return;
+                return false;
             }
         }
     }
@@ -319,4 +397,36 @@ internal sealed partial class ProxyQualityReporter : IAsyncDisposable
 
     [LoggerMessage(EventId = 4, Level = LogLevel.Warning, Message = "Proxy quality: {Keys} proxy keys dropped unsent when the flush time ran out")]
     private static partial void LogFlushDropped(ILogger logger, int keys);
+
+    [LoggerMessage(EventId = 5, Level = LogLevel.Warning, Message = "Proxy quality: {Keys} proxy keys not sent to {Broker} ({Reason})")]
+    private static partial void LogNotSent(ILogger logger, int keys, Uri broker, string reason);
+    // One broker: its bounded queue of batches, its sender, and whether its last attempt failed. Failing is a token
+    // so the dispatch loop, waiting for room in this lane, wakes when the broker starts failing.
+    private sealed class BrokerLane(BrokerSpec spec, int capacity)
+    {
+        private CancellationTokenSource _failing = new(); // written only by the lane's sender
+
+        public BrokerSpec Spec { get; } = spec;
+
+        public Channel<ServerProxyQualityRequest> Batches { get; } = Channel.CreateBounded<ServerProxyQualityRequest>(
+            new BoundedChannelOptions(capacity) { SingleReader = true, SingleWriter = true });
+
+        public Task? Worker { get; set; }
+
+        /// <summary>Cancelled while the broker is failing.</summary>
+        public CancellationToken Failing => Volatile.Read(ref _failing).Token;
+
+        public void SetFailing(bool failing)
+        {
+            CancellationTokenSource current = Volatile.Read(ref _failing);
+            if (failing && !current.IsCancellationRequested)
+            {
+                current.Cancel();
+            }
+            else if (!failing && current.IsCancellationRequested)
+            {
+                Volatile.Write(ref _failing, new CancellationTokenSource()); // the old one may still be linked: not disposed
+            }
+        }
+    }
 }

@@ -57,6 +57,12 @@ internal sealed class ProxyQualityReporterOptions
     /// <summary>Further attempts after a failed request to a broker; then the batch is given up for it. Defaults to 2 (design).</summary>
     public int RequestRetries { get; set; } = 2;
 
+    /// <summary>
+    /// Batches waiting per broker. A healthy broker's full lane holds the queue back; a failing broker's full lane
+    /// gives further batches up for that broker only. Defaults to 10 (≤ 480 KiB per broker).
+    /// </summary>
+    public int MaxPendingRequestsPerBroker { get; set; } = 10;
+
     /// <summary>How long disposal may spend sending what is still queued. Defaults to 10 s.</summary>
     public TimeSpan FlushTimeout { get; set; } = TimeSpan.FromSeconds(10);
 
@@ -102,7 +108,7 @@ internal sealed class ProxyQualityReporterOptions
             throw new ArgumentOutOfRangeException(nameof(TargetDuration), TargetDuration, "Must not be negative.");
         }
 
-        foreach ((int value, string name) in new[] { (MaxQueuedKeys, nameof(MaxQueuedKeys)), (MaxClientAsnsPerKey, nameof(MaxClientAsnsPerKey)) })
+        foreach ((int value, string name) in new[] { (MaxQueuedKeys, nameof(MaxQueuedKeys)), (MaxClientAsnsPerKey, nameof(MaxClientAsnsPerKey)), (MaxPendingRequestsPerBroker, nameof(MaxPendingRequestsPerBroker)) })
         {
             if (value <= 0)
             {
