@@ -59,14 +59,15 @@ public sealed partial class FourRolesProcessTests : IDisposable
         Dictionary<string, string> serverSecret = Keygen("--kind", "secret");
         Dictionary<string, string> compartment = Keygen("--kind", "compartment");
 
-        string serverConfig = Write("server.json", new JsonObject
+        var server = new JsonObject
         {
             ["listen"] = $"127.0.0.1:{FreePort()}",
             ["sessionPrivateKey"] = serverKey["privateKey"],
             ["obfuscationSecret"] = serverSecret["obfuscationSecret"],
             ["brokerPublicKeys"] = new JsonArray(brokerKey["publicKey"]),
             ["denyTargets"] = new JsonArray(), // the page is on loopback
-        });
+        };
+        string serverConfig = Write("server.json", server);
         Dictionary<string, string> entry = Keygen("--kind", "server-entry", "--server", serverConfig, "--signing-seed", signing["signingSeed"], "--tag", "lab-1");
         Assert.Equal("lab-1", entry["tag"]);
 
@@ -79,19 +80,23 @@ public sealed partial class FourRolesProcessTests : IDisposable
             ["validServerEntryTags"] = new JsonArray("lab-1"),
             ["commonCompartmentIds"] = new JsonArray(compartment["compartmentId"]),
             ["allowBogonCandidates"] = true,
+            ["proxyQuality"] = new JsonObject { ["enabled"] = true, ["prioritizeFilter"] = new JsonObject { ["network_type"] = new JsonArray("*") } },
         });
 
         await using CliProcess broker = CliProcess.Start("broker", "--config", brokerConfig);
         string brokerUrl = (await broker.WaitForLineAsync(@"^broker listening on (\S+)$", wait, ct)).Groups[1].Value;
-        await using CliProcess server = CliProcess.Start("server", "--config", serverConfig);
-        await server.WaitForLineAsync("^server: in-proxy listener on ", wait, ct);
-
         JsonObject BrokerSpec() => new()
         {
             ["endpoint"] = brokerUrl,
             ["publicKey"] = brokerKey["publicKey"],
             ["obfuscationSecret"] = brokerSecret["obfuscationSecret"],
         };
+
+        // Now that the broker's URL is known, the server reports proxy quality to it.
+        server["proxyQuality"] = new JsonObject { ["enabled"] = true, ["brokers"] = new JsonArray(BrokerSpec()), ["requestDelaySeconds"] = 0.2 };
+        _ = Write("server.json", server);
+        await using CliProcess serverProcess = CliProcess.Start("server", "--config", serverConfig);
+        await serverProcess.WaitForLineAsync("^server: in-proxy listener on .*; proxy quality reported to 1 broker", wait, ct);
         string proxyConfig = Write("proxy.json", new JsonObject
         {
             ["brokers"] = new JsonArray(BrokerSpec()),
@@ -128,8 +133,9 @@ public sealed partial class FourRolesProcessTests : IDisposable
         // The server logged the tunnel against the proxy's ID once the client leaves.
         await client.InterruptAsync(TimeSpan.FromSeconds(30), ct);
         Assert.Equal(0, client.ExitCode);
-        await server.WaitForLineAsync("server_tunnel connection_id=[0-9a-f]{64} proxy_id=[0-9a-f]{64} ", wait, ct);
-        foreach (CliProcess p in new[] { proxy, server, broker })
+        await serverProcess.WaitForLineAsync("server_tunnel connection_id=[0-9a-f]{64} proxy_id=[0-9a-f]{64} .* proxy_quality=True", wait, ct);
+        await serverProcess.WaitForLineAsync("Proxy quality: 1 proxy keys reported to ", wait, ct); // the broker took the server's report
+        foreach (CliProcess p in new[] { proxy, serverProcess, broker })
         {
             await p.InterruptAsync(TimeSpan.FromSeconds(30), ct);
             Assert.True(p.ExitCode == 0, p.Output);

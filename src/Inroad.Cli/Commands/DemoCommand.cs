@@ -3,6 +3,7 @@ using System.Diagnostics;
 using Inroad.Client.Tunnel;
 using Inroad.Config;
 using Inroad.Demo;
+using Inroad.Server.Quality;
 using Microsoft.Extensions.Logging;
 
 namespace Inroad.Cli.Commands;
@@ -31,13 +32,14 @@ internal static class DemoCommand
                 {
                     IncludeLoopbackCandidates = settings.IncludeLoopbackCandidates,
                     AllowLoopbackTargets = settings.AllowLoopbackTargets,
+                    ProxyQuality = settings.ProxyQuality ? new ProxyQualityReporterOptions { RequestDelay = TimeSpan.FromSeconds(1) } : null,
                     LoggerFactory = logging,
                 },
                 cancellationToken).ConfigureAwait(false);
             await using (network.ConfigureAwait(false))
             {
                 await output.WriteLineAsync($"  broker   {network.BrokerHost.Address}").ConfigureAwait(false);
-                await output.WriteLineAsync($"  server   {network.Server.LocalEndPoint} (in-proxy listener)").ConfigureAwait(false);
+                await output.WriteLineAsync($"  server   {network.Server.LocalEndPoint} (in-proxy listener{(network.ProxyQuality is null ? "" : "; reports proxy quality to the broker")})").ConfigureAwait(false);
                 for (int i = 0; i < settings.Proxies; i++)
                 {
                     DemoProxy proxy = network.StartProxy(maxCommonClients: settings.MaxCommonClientsPerProxy, maxPersonalClients: 0);

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using Inroad.Server;
 using Inroad.Server.BrokerReports;
+using Inroad.Server.Quality;
 using Inroad.Sessions.Keys;
 using Inroad.Sessions.Obfuscation;
 using Microsoft.Extensions.Logging;
@@ -20,6 +21,7 @@ internal static class ServerCommand
             ObfuscationSecret secret;
             IReadOnlyList<SessionPublicKey> brokers;
             TargetPolicy policy;
+            ProxyQualityReporterOptions? quality;
             try
             {
                 settings = ServerConfig.Load(parseResult.GetValue(config)!.FullName);
@@ -27,6 +29,7 @@ internal static class ServerCommand
                 secret = ObfuscationSecret.Parse(settings.ObfuscationSecret);
                 brokers = settings.Brokers();
                 policy = settings.TargetPolicy();
+                quality = settings.ProxyQualityOptions(key);
             }
             catch (Exception e) when (e is IOException or FormatException or System.Text.Json.JsonException or InvalidDataException or UnauthorizedAccessException)
             {
@@ -44,20 +47,32 @@ internal static class ServerCommand
                 LoggerFactory = logging,
             }))
             {
-                InproxyTunnelServer server = InproxyTunnelServer.Start(new InproxyTunnelServerOptions
+                if (quality is not null)
                 {
-                    Listen = settings.ListenEndPoint,
-                    PrivateKey = key,
-                    ObfuscationSecret = secret,
-                    Reports = reports,
-                    TargetPolicy = policy,
-                    Geo = settings.Geo(),
-                    LoggerFactory = logging,
-                });
-                await using (server.ConfigureAwait(false))
+                    quality.LoggerFactory = logging;
+                }
+
+                // Disposed after the server: what its last tunnels counted is flushed to the brokers.
+                ProxyQualityReporter? reporter = quality is null ? null : new ProxyQualityReporter(quality);
+                await using (reporter)
                 {
-                    await parseResult.InvocationConfiguration.Output.WriteLineAsync($"server: in-proxy listener on {server.LocalEndPoint}").ConfigureAwait(false);
-                    await CliLogging.WaitForStopAsync(cancellationToken).ConfigureAwait(false);
+                    InproxyTunnelServer server = InproxyTunnelServer.Start(new InproxyTunnelServerOptions
+                    {
+                        Listen = settings.ListenEndPoint,
+                        PrivateKey = key,
+                        ObfuscationSecret = secret,
+                        Reports = reports,
+                        TargetPolicy = policy,
+                        Geo = settings.Geo(),
+                        ProxyQuality = reporter,
+                        LoggerFactory = logging,
+                    });
+                    await using (server.ConfigureAwait(false))
+                    {
+                        string qualityNote = reporter is null ? "" : $"; proxy quality reported to {quality!.Brokers.Count} broker(s)";
+                        await parseResult.InvocationConfiguration.Output.WriteLineAsync($"server: in-proxy listener on {server.LocalEndPoint}{qualityNote}").ConfigureAwait(false);
+                        await CliLogging.WaitForStopAsync(cancellationToken).ConfigureAwait(false);
+                    }
                 }
             }
 

@@ -39,4 +39,31 @@ internal sealed class BrokerSpecConfig
 
         return new BrokerSpec(uri, new ResponderIdentity(key!, secret!), FrontingHost);
     }
+
+    /// <summary>
+    /// Parses a configuration's broker list; throws <see cref="FormatException"/> whose message names the field, e.g.
+    /// <c>brokers[1].publicKey: …</c>, or says the list is empty.
+    /// </summary>
+    public static IReadOnlyList<BrokerSpec> ToSpecs(IReadOnlyList<BrokerSpecConfig>? brokers, string field)
+    {
+        if (brokers is not { Count: > 0 })
+        {
+            throw new FormatException($"{field}: at least one broker is required");
+        }
+
+        var specs = new BrokerSpec[brokers.Count];
+        for (int i = 0; i < specs.Length; i++)
+        {
+            try
+            {
+                specs[i] = (brokers[i] ?? throw new FormatException("endpoint: missing")).ToSpec();
+            }
+            catch (FormatException e)
+            {
+                throw new FormatException($"{field}[{i}].{e.Message}", e);
+            }
+        }
+
+        return specs;
+    }
 }

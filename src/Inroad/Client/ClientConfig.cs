@@ -84,28 +84,7 @@ internal sealed class ClientConfig
             ?? throw new InvalidDataException("empty client configuration");
     }
 
-    public IReadOnlyList<BrokerSpec> BrokerSpecs()
-    {
-        if (Brokers.Count == 0)
-        {
-            throw new FormatException("brokers: at least one broker is required");
-        }
-
-        var specs = new BrokerSpec[Brokers.Count];
-        for (int i = 0; i < specs.Length; i++)
-        {
-            try
-            {
-                specs[i] = Brokers[i].ToSpec();
-            }
-            catch (FormatException e)
-            {
-                throw new FormatException($"brokers[{i}].{e.Message}", e);
-            }
-        }
-
-        return specs;
-    }
+    public IReadOnlyList<BrokerSpec> BrokerSpecs() => BrokerSpecConfig.ToSpecs(Brokers, "brokers");
 
     public byte[] SignedServerEntry()
     {

@@ -42,6 +42,8 @@ internal sealed class DemoSettings
     public bool IncludeLoopbackCandidates { get; set; } = true;
 
     public bool AllowLoopbackTargets { get; set; } = true;
+
+    public bool ProxyQuality { get; set; }
 }
 
 /// <summary>Source-generated JSON for <see cref="EmbeddedConfig"/>.</summary>

@@ -2,6 +2,7 @@ using System.Net;
 using Inroad.Broker.Compartments;
 using Inroad.Broker.Destinations;
 using Inroad.Broker.Http;
+using Inroad.Broker.Quality;
 using Inroad.Broker.Reports;
 using Inroad.Broker.Service;
 using Inroad.Brokers;
@@ -13,6 +14,7 @@ using Inroad.Protocol;
 using Inroad.Proxy;
 using Inroad.Server;
 using Inroad.Server.BrokerReports;
+using Inroad.Server.Quality;
 using Inroad.Sessions;
 using Inroad.Sessions.Keys;
 using Inroad.Sessions.Obfuscation;
@@ -35,12 +37,13 @@ internal sealed class DemoNetwork : IAsyncDisposable
     private readonly ResponderSessions _brokerSessions;
     private readonly SessionPrivateKey _serverKey;
     private readonly ServerBrokerSessions _serverBrokerSessions;
+    private readonly ProxyQualityReporter? _quality;
     private readonly List<DemoProxy> _proxies = [];
     private readonly List<DemoClient> _clients = [];
     private readonly Lock _lock = new();
 
     private DemoNetwork(DemoNetworkOptions options, SessionPrivateKey brokerKey, ResponderSessions brokerSessions, BrokerService broker, BrokerHttpHost brokerHost,
-        BrokerSpec brokerSpec, SessionPrivateKey serverKey, ServerBrokerSessions serverBrokerSessions, InproxyTunnelServer server, byte[] serverEntry, Id32 common)
+        BrokerSpec brokerSpec, SessionPrivateKey serverKey, ServerBrokerSessions serverBrokerSessions, ProxyQualityReporter? quality, InproxyTunnelServer server, byte[] serverEntry, Id32 common)
     {
         _options = options;
         _brokerKey = brokerKey;
@@ -50,6 +53,7 @@ internal sealed class DemoNetwork : IAsyncDisposable
         BrokerSpec = brokerSpec;
         _serverKey = serverKey;
         _serverBrokerSessions = serverBrokerSessions;
+        _quality = quality;
         Server = server;
         SignedServerEntry = serverEntry;
         CommonCompartment = common;
@@ -62,6 +66,9 @@ internal sealed class DemoNetwork : IAsyncDisposable
     public BrokerSpec BrokerSpec { get; }
 
     public InproxyTunnelServer Server { get; }
+
+    /// <summary>The tunnel server's proxy quality reporter, when <see cref="DemoNetworkOptions.ProxyQuality"/> is set.</summary>
+    public ProxyQualityReporter? ProxyQuality => _quality;
 
     /// <summary>The tunnel server's signed entry, as a client carries it.</summary>
     public byte[] SignedServerEntry { get; }
@@ -87,7 +94,12 @@ internal sealed class DemoNetwork : IAsyncDisposable
             Destinations = new DestinationCheck(Inroad.Broker.Destinations.SignedServerEntry.PublicKeyOf(signingSeed), tag => tag == Tag),
             Geo = NoGeoLookup.Instance,
             AllowBogonCandidates = true,
+            ProxyAnnounceTimeout = options.ProxyAnnounceTimeout,
             Reports = new ServerReportRelayOptions { PrivateKey = brokerKey, LoggerFactory = options.LoggerFactory },
+
+            // Every proxy with quality is prioritised: an empty filter would prioritise nobody, and demo proxies send no
+            // sponsor ID ("*" does not match an empty value), but network_type always has a name.
+            Quality = new ProxyQualityOptions { Enabled = options.ProxyQuality is not null, PrioritizeFilter = new() { ["network_type"] = ["*"] } },
         });
         var brokerSessions = new ResponderSessions(new ResponderSessionsOptions { PrivateKey = brokerKey, ObfuscationSecret = brokerSecret, LoggerFactory = options.LoggerFactory });
         BrokerHttpHost host = await BrokerHttpHost.StartAsync(new BrokerHttpHostOptions(), broker, brokerSessions, cancellationToken).ConfigureAwait(false);
@@ -104,11 +116,21 @@ internal sealed class DemoNetwork : IAsyncDisposable
             Brokers = [brokerKey.PublicKey],
             LoggerFactory = options.LoggerFactory,
         });
+        ProxyQualityReporter? quality = null;
+        if (options.ProxyQuality is { } q)
+        {
+            q.Brokers = [spec];
+            q.PrivateKey = serverKey;
+            q.LoggerFactory ??= options.LoggerFactory;
+            quality = new ProxyQualityReporter(q);
+        }
+
         InproxyTunnelServer server = InproxyTunnelServer.Start(new InproxyTunnelServerOptions
         {
             PrivateKey = serverKey,
             ObfuscationSecret = serverSecret,
             Reports = reports,
+            ProxyQuality = quality,
             TargetPolicy = options.AllowLoopbackTargets ? TargetPolicy.AllowAll : new TargetPolicy(),
             LoggerFactory = options.LoggerFactory,
         });
@@ -121,7 +143,7 @@ internal sealed class DemoNetwork : IAsyncDisposable
             Capabilities = [new InproxyCapability("INPROXY-WEBRTC-OSSH", 0, server.LocalEndPoint.Port)],
         };
         byte[] signed = Inroad.Broker.Destinations.SignedServerEntry.Sign(entry, signingSeed);
-        return new DemoNetwork(options, brokerKey, brokerSessions, broker, host, spec, serverKey, reports, server, signed, common);
+        return new DemoNetwork(options, brokerKey, brokerSessions, broker, host, spec, serverKey, reports, quality, server, signed, common);
     }
 
     /// <summary>Starts a proxy; <paramref name="personal"/> makes it serve only that personal compartment.</summary>
@@ -178,6 +200,11 @@ internal sealed class DemoNetwork : IAsyncDisposable
         }
 
         await Server.DisposeAsync().ConfigureAwait(false);
+        if (_quality is not null)
+        {
+            await _quality.DisposeAsync().ConfigureAwait(false); // flushes to the broker, still up
+        }
+
         await BrokerHost.DisposeAsync().ConfigureAwait(false);
         await Broker.DisposeAsync().ConfigureAwait(false);
         _serverBrokerSessions.Dispose();

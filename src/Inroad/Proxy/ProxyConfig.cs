@@ -78,21 +78,13 @@ internal sealed class ProxyConfig
     /// <summary>Throws <see cref="InvalidDataException"/> naming the first bad field.</summary>
     public void Validate()
     {
-        if (Brokers is not { Count: > 0 })
+        try
         {
-            throw new InvalidDataException("brokers: at least one broker is required");
+            _ = BrokerSpecConfig.ToSpecs(Brokers, "brokers");
         }
-
-        for (int i = 0; i < Brokers.Count; i++)
+        catch (FormatException e)
         {
-            try
-            {
-                _ = Brokers[i].ToSpec();
-            }
-            catch (FormatException e)
-            {
-                throw new InvalidDataException($"brokers[{i}].{e.Message}", e);
-            }
+            throw new InvalidDataException(e.Message, e);
         }
 
         if (string.IsNullOrWhiteSpace(KeyFile))

@@ -3,6 +3,7 @@ using System.Net;
 using System.Net.Sockets;
 using Inroad.Broker.Matching;
 using Inroad.Server.BrokerReports;
+using Inroad.Server.Quality;
 using Inroad.Sessions.Streams;
 using Inroad.Tunnel;
 using Microsoft.Extensions.Logging;
@@ -15,7 +16,8 @@ namespace Inroad.Server;
 /// the secure tunnel handshake (random-looking from the first byte; failures are held silently), then the API
 /// handshake that carries the broker's report through the client, then multiplexed streams dialed under the
 /// <see cref="TargetPolicy"/>. The broker-reported client address, not the proxy's, drives GeoIP and the one
-/// <c>server_tunnel</c> record logged when the tunnel ends.
+/// <c>server_tunnel</c> record logged when the tunnel ends. With a <see cref="ProxyQualityReporter"/>, each tunnel is
+/// followed from its verified handshake until it meets the quality targets (then its proxy is reported) or ends.
 /// </summary>
 internal sealed partial class InproxyTunnelServer : IAsyncDisposable
 {
@@ -171,6 +173,9 @@ internal sealed partial class InproxyTunnelServer : IAsyncDisposable
 
                     Interlocked.Increment(ref _accepted);
                     Interlocked.Increment(ref _active);
+                    GeoKey client = ClientGeo(report.Report);
+                    using var ended = new CancellationTokenSource();
+                    Task<bool>? quality = WatchQuality(report.Report, peer, client, wire, ended.Token);
                     try
                     {
                         TunnelAccepted?.Invoke(report);
@@ -181,11 +186,13 @@ internal sealed partial class InproxyTunnelServer : IAsyncDisposable
                             streams = await TunnelStreamService.RunAsync(mux, _dialer, cancellationToken).ConfigureAwait(false);
                         }
 
-                        Finish(report, peer, wire, streams, Stopwatch.GetElapsedTime(started));
+                        bool counted = await StopWatchingAsync(ended, quality).ConfigureAwait(false);
+                        Finish(report, client, peer, wire, streams, Stopwatch.GetElapsedTime(started), counted);
                     }
                     finally
                     {
                         Interlocked.Decrement(ref _active);
+                        _ = await StopWatchingAsync(ended, quality).ConfigureAwait(false);
                     }
                 }
             }
@@ -196,11 +203,41 @@ internal sealed partial class InproxyTunnelServer : IAsyncDisposable
         }
     }
 
-    private void Finish(VerifiedBrokerReport verified, IPEndPoint peer, CountingStream wire, int streams, TimeSpan duration)
+    // GeoIP of the broker-reported client address: the TCP peer is the proxy, never the client.
+    private GeoKey ClientGeo(Protocol.Messages.BrokerServerReport r) =>
+        IPAddress.TryParse(r.ClientIp, out IPAddress? clientIp) && _options.Geo is { } geo ? geo.Lookup(clientIp) : GeoKey.Unknown;
+
+    private static IPAddress PeerAddress(IPEndPoint peer) => peer.Address.IsIPv4MappedToIPv6 ? peer.Address.MapToIPv4() : peer.Address;
+
+    // Proxy quality (design §4.5): counted from the verified handshake on, keyed by the proxy's ID and the ASN of the
+    // address it connects from, until it qualifies or the tunnel ends. Null when quality reporting is off.
+    private Task<bool>? WatchQuality(Protocol.Messages.BrokerServerReport r, IPEndPoint peer, GeoKey client, CountingStream wire, CancellationToken ended)
+    {
+        if (_options.ProxyQuality is not { } reporter)
+        {
+            return null;
+        }
+
+        uint proxyAsn = _options.Geo is { } geo ? geo.Lookup(PeerAddress(peer)).Asn : 0;
+        long up = wire.BytesRead;
+        long down = wire.BytesWritten;
+        long since = Stopwatch.GetTimestamp();
+        return reporter.WatchAsync(
+            () => new QualityTunnel(r.ProxyId, proxyAsn, client.Asn, client.CountryCode, r.MatchedPersonalCompartments, wire.BytesRead - up, wire.BytesWritten - down, Stopwatch.GetElapsedTime(since)),
+            ended);
+    }
+
+    // The tunnel ended: the watch takes one last look at its final counts. True when it was counted as quality.
+    private static async Task<bool> StopWatchingAsync(CancellationTokenSource ended, Task<bool>? quality)
+    {
+        await ended.CancelAsync().ConfigureAwait(false);
+        return quality is not null && await quality.ConfigureAwait(false);
+    }
+
+    private void Finish(VerifiedBrokerReport verified, GeoKey client, IPEndPoint peer, CountingStream wire, int streams, TimeSpan duration, bool quality)
     {
         Protocol.Messages.BrokerServerReport r = verified.Report;
-        GeoKey client = IPAddress.TryParse(r.ClientIp, out IPAddress? clientIp) && _options.Geo is { } geo ? geo.Lookup(clientIp) : GeoKey.Unknown;
-        bool proxyMatches = IPAddress.TryParse(r.ProxyIp, out IPAddress? proxyIp) && proxyIp.Equals(peer.Address.IsIPv4MappedToIPv6 ? peer.Address.MapToIPv4() : peer.Address);
+        bool proxyMatches = IPAddress.TryParse(r.ProxyIp, out IPAddress? proxyIp) && proxyIp.Equals(PeerAddress(peer));
         var record = new ServerTunnelRecord
         {
             ConnectionId = r.ConnectionId.ToHex(),
@@ -218,10 +255,11 @@ internal sealed partial class InproxyTunnelServer : IAsyncDisposable
             BytesDown = wire.BytesWritten,
             Streams = streams,
             Duration = duration,
+            ProxyQuality = quality,
         };
         LogServerTunnel(
             _tunnelLog, record.ConnectionId, record.ProxyId, record.BrokerId, record.ClientRegion, record.ClientAsn, record.ClientNatType, record.ProxyNatType,
-            record.ProxyPortMapping, record.ProxyDtlsFingerprint, record.MatchedPersonalCompartment, record.ProxyAddressMatches, record.BytesUp, record.BytesDown, record.Streams, (long)duration.TotalMilliseconds);
+            record.ProxyPortMapping, record.ProxyDtlsFingerprint, record.MatchedPersonalCompartment, record.ProxyAddressMatches, record.BytesUp, record.BytesDown, record.Streams, (long)duration.TotalMilliseconds, quality);
         TunnelEnded?.Invoke(record);
     }
 
@@ -232,10 +270,10 @@ internal sealed partial class InproxyTunnelServer : IAsyncDisposable
     [LoggerMessage(EventId = 1, EventName = "server_tunnel", Level = LogLevel.Information,
         Message = "server_tunnel connection_id={ConnectionId} proxy_id={ProxyId} broker_id={BrokerId} client_region={ClientRegion} client_asn={ClientAsn} " +
             "client_nat_type={ClientNatType} proxy_nat_type={ProxyNatType} proxy_port_mapping={ProxyPortMapping} proxy_dtls_fingerprint={ProxyDtlsFingerprint} personal={Personal} " +
-            "proxy_address_matches={ProxyAddressMatches} bytes_up={BytesUp} bytes_down={BytesDown} streams={Streams} duration_ms={DurationMs}")]
+            "proxy_address_matches={ProxyAddressMatches} bytes_up={BytesUp} bytes_down={BytesDown} streams={Streams} duration_ms={DurationMs} proxy_quality={ProxyQuality}")]
     private static partial void LogServerTunnel(
         ILogger logger, string connectionId, string proxyId, string brokerId, string clientRegion, uint clientAsn, string clientNatType, string proxyNatType,
-        string proxyPortMapping, string proxyDtlsFingerprint, bool personal, bool proxyAddressMatches, long bytesUp, long bytesDown, int streams, long durationMs);
+        string proxyPortMapping, string proxyDtlsFingerprint, bool personal, bool proxyAddressMatches, long bytesUp, long bytesDown, int streams, long durationMs, bool proxyQuality);
 
     [LoggerMessage(EventId = 2, Level = LogLevel.Debug, Message = "In-proxy tunnel refused: no verified broker report")]
     private static partial void LogRefused(ILogger logger);

@@ -1,6 +1,7 @@
 using System.Net;
 using Inroad.Geo;
 using Inroad.Server.BrokerReports;
+using Inroad.Server.Quality;
 using Inroad.Sessions.Keys;
 using Inroad.Sessions.Obfuscation;
 using Inroad.Sessions.Streams;
@@ -34,6 +35,9 @@ internal sealed class InproxyTunnelServerOptions
 
     /// <summary>Secure tunnel framing options. Defaults to <see cref="SecureTunnelOptions"/>' defaults.</summary>
     public SecureTunnelOptions? SecureTunnel { get; set; }
+
+    /// <summary>Counts quality tunnels and reports their proxies to brokers (design §4.5). Defaults to none (off); not disposed.</summary>
+    public ProxyQualityReporter? ProxyQuality { get; set; }
 
     /// <summary>Loggers (the <c>server_tunnel</c> record goes to category <c>Inroad.Server.Tunnels</c>). Defaults to none.</summary>
     public ILoggerFactory? LoggerFactory { get; set; }

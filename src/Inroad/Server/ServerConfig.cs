@@ -8,7 +8,8 @@ namespace Inroad.Server;
 
 /// <summary>
 /// <c>server.json</c>: the in-proxy listener, the server's keys (their public halves go into its signed server
-/// entry), the brokers whose reports it accepts, and which targets tunnel streams may reach.
+/// entry), the brokers whose reports it accepts, which targets tunnel streams may reach, and (optionally) the brokers
+/// it reports proxy quality to.
 /// </summary>
 internal sealed class ServerConfig
 {
@@ -36,6 +37,13 @@ internal sealed class ServerConfig
     public string? GeoIpCountryDatabase { get; set; }
 
     public string? GeoIpAsnDatabase { get; set; }
+
+    /// <summary>Proxy quality reporting to brokers (design §4.5); absent or not enabled leaves it off.</summary>
+    public Quality.ServerProxyQualityConfig? ProxyQuality { get; set; }
+
+    /// <summary>The quality reporter's options, or null when off; throws <see cref="FormatException"/> naming the bad field.</summary>
+    public Quality.ProxyQualityReporterOptions? ProxyQualityOptions(SessionPrivateKey privateKey, Microsoft.Extensions.Logging.ILoggerFactory? loggerFactory = null) =>
+        ProxyQuality?.ToOptions(privateKey, loggerFactory);
 
     public static ServerConfig Load(string path)
     {

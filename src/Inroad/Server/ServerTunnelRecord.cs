@@ -40,4 +40,7 @@ internal sealed record ServerTunnelRecord
     public int Streams { get; init; }
 
     public TimeSpan Duration { get; init; }
+
+    /// <summary>The tunnel met the proxy quality targets and its proxy was reported (false when reporting is off).</summary>
+    public bool ProxyQuality { get; init; }
 }

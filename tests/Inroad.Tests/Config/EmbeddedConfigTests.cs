@@ -17,5 +17,6 @@ public sealed class EmbeddedConfigTests
 
         Assert.True(config.Demo.Proxies >= 1);
         Assert.True(config.Demo.MaxCommonClientsPerProxy >= 1);
+        Assert.True(config.Demo.ProxyQuality);
     }
 }

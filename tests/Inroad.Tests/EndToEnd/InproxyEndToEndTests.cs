@@ -53,7 +53,7 @@ public sealed class InproxyEndToEndTests
     }
 
     /// <summary>Pushes <paramref name="data"/> to the echo target through the client's SOCKS port and checks it comes back byte for byte.</summary>
-    private static async Task EchoAsync(DemoClient client, IPEndPoint echo, byte[] data, CancellationToken ct)
+    internal static async Task EchoAsync(DemoClient client, IPEndPoint echo, byte[] data, CancellationToken ct)
     {
         await using NetworkStream s = await SocksConnectAsync(client.Proxy.SocksEndPoint!, echo, ct);
         Task write = Task.Run(
@@ -70,7 +70,7 @@ public sealed class InproxyEndToEndTests
         Assert.True(data.AsSpan().SequenceEqual(back), "echoed bytes differ");
     }
 
-    private static byte[] RandomBytes(int seed, int length)
+    internal static byte[] RandomBytes(int seed, int length)
     {
         byte[] data = new byte[length];
         new Random(seed).NextBytes(data);
@@ -187,14 +187,14 @@ public sealed class InproxyEndToEndTests
     }
 
     // The server raises its event once the report verified; the client may see its tunnel up a moment earlier.
-    private static async Task<BrokerServerReport> ReportForAsync(ConcurrentDictionary<Id32, VerifiedBrokerReport> reports, DemoClient client, CancellationToken ct)
+    internal static async Task<BrokerServerReport> ReportForAsync(ConcurrentDictionary<Id32, VerifiedBrokerReport> reports, DemoClient client, CancellationToken ct)
     {
         VerifiedBrokerReport? report = null;
         await WaitForAsync(() => client.Keeper.CurrentConnectionId is { } id && reports.TryGetValue(id, out report), ct);
         return report!.Report;
     }
 
-    private static async Task WaitForAsync(Func<bool> condition, CancellationToken ct)
+    internal static async Task WaitForAsync(Func<bool> condition, CancellationToken ct)
     {
         while (!condition())
         {

@@ -6,6 +6,7 @@ using Inroad.Protocol;
 using Inroad.Protocol.Messages;
 using Inroad.Server;
 using Inroad.Server.BrokerReports;
+using Inroad.Server.Quality;
 using Inroad.Sessions.Keys;
 using Id32 = Inroad.Protocol.Id32;
 using Inroad.Sessions.Obfuscation;
@@ -22,7 +23,7 @@ namespace Inroad.Tests.Server;
 public sealed class InproxyTunnelServerTests
 {
     /// <summary>Scripted broker side: packet "A" → report; "H1" → asks the client to relay "H2", whose answer "H3" → report.</summary>
-    private sealed class ScriptedRelay(Id32 reportedConnection) : IBrokerReportRelay
+    private sealed class ScriptedRelay(Id32 reportedConnection, bool personal = false) : IBrokerReportRelay
     {
         public List<string> Seen { get; } = [];
 
@@ -32,7 +33,7 @@ public sealed class InproxyTunnelServerTests
             Seen.Add(p);
             BrokerRelayStep step = p switch
             {
-                "A" or "H3" when expectedConnectionId == reportedConnection => new(null, Report(reportedConnection)),
+                "A" or "H3" when expectedConnectionId == reportedConnection => new(null, Report(reportedConnection, personal)),
                 "H1" => new("H2"u8.ToArray(), null),
                 "LOOP" => new("LOOP"u8.ToArray(), null),
                 _ => default,
@@ -62,9 +63,10 @@ public sealed class InproxyTunnelServerTests
         public ValueTask DisposeAsync() => stream.DisposeAsync();
     }
 
-    private static VerifiedBrokerReport Report(Id32 connection) => new(
+    private static VerifiedBrokerReport Report(Id32 connection, bool personal = false) => new(
         SessionPrivateKey.Generate().Id,
         new BrokerServerReport { ConnectionId = connection, ProxyId = Id32.NewRandom(), ClientIp = "203.0.113.7", ProxyIp = "127.0.0.1", ProxyDtlsFingerprint = "Firefox",
+            MatchedPersonalCompartments = personal, MatchedCommonCompartments = !personal,
             ProxyMetrics = new PeerMetrics { PortMappingTypes = [3, 1] } });
 
     private sealed class Fixture : IAsyncDisposable
@@ -72,15 +74,16 @@ public sealed class InproxyTunnelServerTests
         private readonly SessionPrivateKey _key = SessionPrivateKey.Generate();
         private readonly ObfuscationSecret _secret = ObfuscationSecret.Generate();
 
-        public Fixture(TargetPolicy policy)
+        public Fixture(TargetPolicy policy, ProxyQualityReporter? quality = null, bool personal = false)
         {
-            Relay = new ScriptedRelay(Connection);
+            Relay = new ScriptedRelay(Connection, personal);
             Server = InproxyTunnelServer.Start(new InproxyTunnelServerOptions
             {
                 PrivateKey = _key,
                 ObfuscationSecret = _secret,
                 Reports = Relay,
                 TargetPolicy = policy,
+                ProxyQuality = quality,
             });
             Server.TunnelEnded += r => Ended.TrySetResult(r);
         }
@@ -140,6 +143,54 @@ public sealed class InproxyTunnelServerTests
         Assert.Equal(1, record.Streams);
         Assert.True(record.BytesUp > 100_000 && record.BytesDown > 100_000, $"{record.BytesUp}/{record.BytesDown}");
         Assert.Equal(1, fixture.Server.AcceptedTunnels);
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task A_tunnel_past_the_quality_target_is_counted_for_its_proxy_when_it_ends_unless_personal(bool personal)
+    {
+        CancellationToken ct = BrokerServiceTests.Timeout();
+        var requests = new System.Collections.Concurrent.ConcurrentQueue<ServerProxyQualityRequest>();
+        using SessionPrivateKey brokerKey = SessionPrivateKey.Generate();
+        await using var reporter = new ProxyQualityReporter(new ProxyQualityReporterOptions
+        {
+            Brokers = [new Inroad.Brokers.BrokerSpec(new Uri("http://127.0.0.1:9/b"), new Inroad.Sessions.ResponderIdentity(brokerKey.PublicKey, ObfuscationSecret.Generate()))],
+            Send = (_, request, _) =>
+            {
+                requests.Enqueue(request);
+                return Task.CompletedTask;
+            },
+            TargetDownstreamBytes = 50_000, // not met at the handshake: counted only with the final counts
+            CheckInterval = TimeSpan.FromHours(1),
+        });
+        await using var fixture = new Fixture(TargetPolicy.AllowAll, reporter, personal);
+        await using LoopbackService echo = LoopbackService.Echo();
+        var accepted = new TaskCompletionSource<VerifiedBrokerReport>(TaskCreationOptions.RunContinuationsAsynchronously);
+        fixture.Server.TunnelAccepted += r => accepted.TrySetResult(r);
+        await using (InproxyTunnel tunnel = await fixture.ConnectAsync("A", ct))
+        {
+            await using MuxStream stream = await tunnel.OpenStreamAsync(echo.EndPoint.ToString(), ct);
+            byte[] sent = RandomNumberGenerator.GetBytes(100_000);
+            Task write = stream.WriteAsync(sent, ct).AsTask();
+            await stream.ReadExactlyAsync(new byte[sent.Length], ct);
+            await write;
+            Assert.Equal(0, reporter.Qualified);
+        }
+
+        Id32 proxy = (await accepted.Task.WaitAsync(ct)).Report.ProxyId;
+        Assert.Equal(!personal, (await fixture.Ended.Task.WaitAsync(ct)).ProxyQuality); // counted before the record
+        await reporter.DisposeAsync(); // flushes at once
+        Assert.Equal(personal ? 0 : 1, reporter.Qualified);
+        if (personal)
+        {
+            Assert.Empty(requests);
+            return;
+        }
+
+        ProxyQualityCounts counts = Assert.Single(Assert.Single(requests).QualityCounts);
+        Assert.Equal(new Inroad.Broker.Quality.ProxyQualityKey(proxy, 0).ToBytes(), counts.Key.ToArray()); // no GeoIP: unknown ASNs
+        Assert.Equal([("0", 1L)], counts.ClientAsnCounts);
     }
 
     [Theory]
