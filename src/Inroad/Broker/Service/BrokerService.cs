@@ -320,7 +320,6 @@ internal sealed class BrokerService : IAsyncDisposable
         }
 
         var offer = (OfferContext)match!.Offer.Payload!;
-        var announcement = (AnnouncementContext)match.Announcement.Payload!;
         string? filtered = null;
         if (string.IsNullOrEmpty(request.AnswerError) && request.ProxyAnswerSdp is { } sdp
             && _filter.TryFilter(sdp, match.Announcement.Geo, match.IsPersonal, isAnswer: true, out string f, out CandidateFilterResult result))
@@ -329,7 +328,6 @@ internal sealed class BrokerService : IAsyncDisposable
             offer.ProxyIceMismatch = result.GeoMismatches > 0 ? result.FirstMismatch : null;
         }
 
-        _ = announcement;
         offer.AnswerRequest = request;
         bool delivered = offer.Answer.TrySetResult(filtered);
         return new ProxyAnswerResponse { NoAwaitingClient = !delivered };
