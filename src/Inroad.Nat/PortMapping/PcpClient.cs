@@ -6,9 +6,9 @@ namespace Inroad.Nat.PortMapping;
 
 /// <summary>
 /// PCP (RFC 6887) client for one gateway. Each mapping keeps its nonce for renewals and deletion (§11.1).
-/// The server's epoch is tracked (§8.5): an epoch that went backwards means the server lost its state, and
-/// <see cref="ServerLostState"/> tells the lease to map again at once; an unsolicited ANNOUNCE (§14.1.3) reaches
-/// <see cref="HandleAnnouncement"/> through the lease.
+/// The server's epoch is tracked (§8.5) through every answer, so that an unsolicited ANNOUNCE (§14.1.3), which
+/// reaches <see cref="HandleAnnouncement"/> through the lease, is judged against it. An answer to our own MAP needs
+/// no such judgement: whatever the epoch says, that MAP just (re-)created the mapping.
 /// </summary>
 internal sealed class PcpClient : IMappingProtocolClient
 {
@@ -26,9 +26,6 @@ internal sealed class PcpClient : IMappingProtocolClient
     }
 
     public PortMappingProtocol Protocol => PortMappingProtocol.Pcp;
-
-    /// <summary>Raised when the epoch in an answer shows the server restarted: mappings must be renewed now.</summary>
-    public event Action? ServerLostState;
 
     public async Task<bool> ProbeAsync(CancellationToken ct)
     {
@@ -112,18 +109,12 @@ internal sealed class PcpClient : IMappingProtocolClient
         return (header, map);
     }
 
-    // RFC 6887 §8.5: an epoch that does not advance with our clock means the server lost its mappings.
+    // RFC 6887 §8.5: keeps the epoch current for the next announcement's check.
     private void ObserveEpoch(uint epoch)
     {
-        bool lost;
         lock (_epoch)
         {
-            lost = _epoch.Observe(epoch);
-        }
-
-        if (lost)
-        {
-            ServerLostState?.Invoke();
+            _ = _epoch.Observe(epoch);
         }
     }
 }

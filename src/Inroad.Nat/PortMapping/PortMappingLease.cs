@@ -4,8 +4,8 @@ using Microsoft.Extensions.Logging;
 namespace Inroad.Nat.PortMapping;
 
 /// <summary>
-/// A live UDP port mapping. It renews itself at half its lifetime (and at once when a PCP server shows it lost
-/// state), and deletes the mapping when disposed. <see cref="ExternalEndPoint"/> is what ICE advertises as an
+/// A live UDP port mapping. It renews itself at half its lifetime (and at once when the gateway announces that it
+/// lost its mappings), and deletes the mapping when disposed. <see cref="ExternalEndPoint"/> is what ICE advertises as an
 /// injected host candidate.
 /// </summary>
 public sealed partial class PortMappingLease : IAsyncDisposable
@@ -16,8 +16,10 @@ public sealed partial class PortMappingLease : IAsyncDisposable
     private readonly CancellationTokenSource _closed = new();
     private readonly SemaphoreSlim _renewing = new(1, 1);
     private readonly Func<PortMappingLease, ValueTask>? _onDispose;
+    private readonly Lock _timerLock = new();
     private long _lastAnnouncementRenewal = long.MinValue; // timestamp; guarded by Interlocked
-    private ITimer? _timer;
+    private ITimer? _timer; // guarded by _timerLock
+    private int _renewAgain; // 1 when an announcement asked for a renewal while one was under way
     private int _announcementRenewals;
     private volatile IPEndPoint _external;
 
@@ -38,10 +40,6 @@ public sealed partial class PortMappingLease : IAsyncDisposable
         _external = external;
         Lifetime = lifetime;
         Schedule(lifetime / 2);
-        if (client is PcpClient pcp)
-        {
-            pcp.ServerLostState += () => Schedule(TimeSpan.Zero);
-        }
     }
 
     /// <summary>The protocol that made the mapping.</summary>
@@ -74,6 +72,9 @@ public sealed partial class PortMappingLease : IAsyncDisposable
         await _renewing.WaitAsync(ct).ConfigureAwait(false);
         try
         {
+            // A renewal already under way may have been answered by the gateway before it restarted, so an
+            // announcement that arrives during it asks for one more (see the end of this method).
+            Volatile.Write(ref _renewAgain, 0);
             (IPEndPoint external, TimeSpan lifetime) = await _client.MapUdpAsync((ushort)InternalPort, (ushort)_external.Port, _options.RequestedLifetime, ct).ConfigureAwait(false);
             Lifetime = lifetime;
             Renewals++;
@@ -83,7 +84,12 @@ public sealed partial class PortMappingLease : IAsyncDisposable
                 ExternalEndPointChanged?.Invoke(external);
             }
 
-            Schedule(lifetime / 2);
+            // An announcement during this renewal left its own immediate timer, which must not be replaced. (An
+            // answer whose epoch shows a server restart needs nothing more: this very MAP re-created the mapping.)
+            if (Interlocked.Exchange(ref _renewAgain, 0) == 0)
+            {
+                Schedule(lifetime / 2);
+            }
         }
         finally
         {
@@ -114,6 +120,7 @@ public sealed partial class PortMappingLease : IAsyncDisposable
         {
             Interlocked.Increment(ref _announcementRenewals);
             LogAnnouncementRenewal(_logger, Protocol, announcement.Protocol);
+            Volatile.Write(ref _renewAgain, 1);
             Schedule(TimeSpan.Zero);
         }
     }
@@ -127,9 +134,16 @@ public sealed partial class PortMappingLease : IAsyncDisposable
         }
 
         await _closed.CancelAsync().ConfigureAwait(false);
-        if (_timer is not null)
+        ITimer? timer;
+        lock (_timerLock)
         {
-            await _timer.DisposeAsync().ConfigureAwait(false);
+            timer = _timer;
+            _timer = null;
+        }
+
+        if (timer is not null)
+        {
+            await timer.DisposeAsync().ConfigureAwait(false);
         }
 
         try
@@ -154,16 +168,19 @@ public sealed partial class PortMappingLease : IAsyncDisposable
         }
     }
 
+    // Called from the renewal, the announcement listener and the constructor; one timer is live at a time.
     private void Schedule(TimeSpan due)
     {
-        if (_closed.IsCancellationRequested)
+        lock (_timerLock)
         {
-            return;
-        }
+            if (_closed.IsCancellationRequested)
+            {
+                return;
+            }
 
-        ITimer? old = _timer;
-        _timer = _options.TimeProvider.CreateTimer(_ => _ = RenewInBackgroundAsync(), null, due, Timeout.InfiniteTimeSpan);
-        old?.Dispose();
+            _timer?.Dispose();
+            _timer = _options.TimeProvider.CreateTimer(_ => _ = RenewInBackgroundAsync(), null, due, Timeout.InfiniteTimeSpan);
+        }
     }
 
     private async Task RenewInBackgroundAsync()

@@ -3,6 +3,7 @@ using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
 using Inroad.Nat.PortMapping;
+using Microsoft.Extensions.Time.Testing;
 
 namespace Inroad.Nat.Tests.PortMapping;
 
@@ -44,15 +45,37 @@ public sealed class AnnouncementListenerTests
         Assert.Equal(0, lease.AnnouncementRenewals);
         Assert.Equal(1, gateway.MapRequests);
 
-        // The gateway "restarts" and hands out another port; its ANNOUNCE makes the lease map again.
-        gateway.NextExternalPort = 5000;
-        await gateway.SendFromServerPortAsync(Convert.FromHexString(Announce), listen, cts.Token);
+        // The gateway restarts (its epoch starts again) and hands out another port; its ANNOUNCE makes the lease map
+        // again, once: the MAP answer's epoch agrees with the announcement's.
+        gateway.Restart(nextExternalPort: 5000);
+        await gateway.SendFromServerPortAsync(gateway.PcpAnnouncement(), listen, cts.Token);
         IPEndPoint moved = await changed.Task.WaitAsync(cts.Token);
         Assert.Equal(new IPEndPoint(FakeGateway.External, 5000), moved);
         Assert.Equal(moved, lease.ExternalEndPoint);
         Assert.Equal((1, 1, 1), (listener.Accepted, lease.AnnouncementRenewals, lease.Renewals));
         Assert.Equal(2, gateway.MapRequests);
         Assert.True(gateway.NoncesRepeated, "the renewal must repeat the mapping's nonce (RFC 6887 §11.1)");
+    }
+
+    [Fact]
+    public async Task Map_answer_whose_epoch_shows_a_restart_needs_no_second_renewal()
+    {
+        using var cts = CancellationTokenSource.CreateLinkedTokenSource(TestContext.Current.CancellationToken);
+        cts.CancelAfter(TimeSpan.FromSeconds(30));
+        IPAddress gw = IPAddress.Parse("127.77.3.5");
+        await using var gateway = new FakeGateway(gw, cts.Token);
+        PortMapperOptions options = Options(gw, new IPEndPoint(IPAddress.Parse("127.77.3.9"), 25353));
+        options.ListenForAnnouncements = false;
+        options.TimeProvider = new FakeTimeProvider(); // the lease's timers fire only when the test says so
+        await using PortMappingLease lease = await new PortMapper(options).MapUdpAsync(4501, PortMappingProtocol.Pcp, cts.Token);
+
+        gateway.Restart(nextExternalPort: 5001);
+        await lease.RenewAsync(cts.Token); // the answer's epoch fell back: the server restarted, and this MAP re-made the mapping
+
+        // A second renewal, queued behind anything the first one left waiting, is the only one that follows.
+        await lease.RenewAsync(cts.Token);
+        Assert.Equal((3, 2), (gateway.MapRequests, lease.Renewals));
+        Assert.Equal(new IPEndPoint(FakeGateway.External, 5001), lease.ExternalEndPoint);
     }
 
     [Fact]
@@ -132,7 +155,8 @@ public sealed class AnnouncementListenerTests
         private readonly Socket _socket;
         private readonly CancellationTokenSource _stop;
         private readonly Task _loop;
-        private readonly long _started = Stopwatch.GetTimestamp();
+        private long _started = Stopwatch.GetTimestamp();
+        private uint _epochBase = 1000;
         private byte[]? _firstNonce;
         private int _mapRequests;
         private int _nonceMismatches;
@@ -151,7 +175,22 @@ public sealed class AnnouncementListenerTests
 
         public volatile int NextExternalPort;
 
-        public uint Epoch => 1000 + (uint)Stopwatch.GetElapsedTime(_started).TotalSeconds;
+        public uint Epoch => Volatile.Read(ref _epochBase) + (uint)Stopwatch.GetElapsedTime(Volatile.Read(ref _started)).TotalSeconds;
+
+        /// <summary>Forgets its mappings as a rebooted gateway would: the epoch starts from zero again.</summary>
+        public void Restart(int nextExternalPort)
+        {
+            NextExternalPort = nextExternalPort;
+            Volatile.Write(ref _epochBase, 0);
+            Volatile.Write(ref _started, Stopwatch.GetTimestamp());
+        }
+
+        public byte[] PcpAnnouncement()
+        {
+            byte[] a = Convert.FromHexString(Announce);
+            BinaryPrimitives.WriteUInt32BigEndian(a.AsSpan(8), Epoch);
+            return a;
+        }
 
         public byte[] NatPmpAnnouncement(uint epoch)
         {
@@ -224,9 +263,7 @@ public sealed class AnnouncementListenerTests
 
             if (q.Length == 24 && q[0] == 2 && q[1] == 0)
             {
-                byte[] a = Convert.FromHexString(Announce);
-                BinaryPrimitives.WriteUInt32BigEndian(a.AsSpan(8), Epoch);
-                return a;
+                return PcpAnnouncement();
             }
 
             if (q.Length == 60 && q[0] == 2 && q[1] == 1)
