@@ -7,7 +7,9 @@ namespace Inroad.Nat.PortMapping;
 /// <summary>
 /// Request/response over UDP to a gateway's port 5351 (NAT-PMP and PCP). The socket is connected, so the
 /// kernel drops datagrams from any other source; the answer must also pass the caller's check (opcode,
-/// nonce…). Retransmits on the RFC 6886 §3.1 schedule (250 ms, doubling) until the timeout.
+/// nonce…). Retransmits on the RFC 6886 §3.1 schedule (250 ms by default, doubling) until the timeout. Answers
+/// left over from an earlier exchange (the gateway answering a resend too) are discarded before the next request,
+/// so an old answer that happens to match it (same nonce and port) is never taken for the new one.
 /// </summary>
 internal sealed partial class GatewayUdpExchange : IDisposable
 {
@@ -15,10 +17,12 @@ internal sealed partial class GatewayUdpExchange : IDisposable
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
     private readonly SemaphoreSlim _one = new(1, 1);
+    private readonly TimeSpan _firstRetransmit;
 
     public GatewayUdpExchange(PortMapperOptions options, IPAddress gateway, int port, ILogger logger)
     {
         _time = options.TimeProvider;
+        _firstRetransmit = options.FirstRetransmitDelay;
         _logger = logger;
         _socket = options.SocketFactory(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
         try
@@ -49,7 +53,8 @@ internal sealed partial class GatewayUdpExchange : IDisposable
             using var overall = CancellationTokenSource.CreateLinkedTokenSource(ct);
             overall.CancelAfter(timeout);
             byte[] buffer = new byte[1100];
-            TimeSpan wait = TimeSpan.FromMilliseconds(250);
+            DiscardStaleAnswers(buffer);
+            TimeSpan wait = _firstRetransmit;
             while (!overall.IsCancellationRequested)
             {
                 try
@@ -111,6 +116,22 @@ internal sealed partial class GatewayUdpExchange : IDisposable
         finally
         {
             _one.Release();
+        }
+    }
+
+    private void DiscardStaleAnswers(byte[] buffer)
+    {
+        while (_socket.Available > 0)
+        {
+            try
+            {
+                int n = _socket.Receive(buffer, SocketFlags.None);
+                LogIgnored(_logger, Gateway, $"stale {n}-byte reply");
+            }
+            catch (SocketException ex) when (ex.SocketErrorCode is SocketError.ConnectionReset or SocketError.ConnectionRefused or SocketError.MessageSize)
+            {
+                // A queued ICMP error or an oversize datagram: gone now either way.
+            }
         }
     }
 

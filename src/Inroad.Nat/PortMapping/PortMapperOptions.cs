@@ -16,6 +16,12 @@ public sealed class PortMapperOptions
     /// <summary>How long each protocol's probe may take. Defaults to 2 s (a LAN gateway answers in milliseconds).</summary>
     public TimeSpan ProbeTimeout { get; set; } = TimeSpan.FromSeconds(2);
 
+    /// <summary>
+    /// Wait before a PCP/NAT-PMP request is sent again; it doubles with each resend until the exchange's timeout
+    /// (<see cref="ProbeTimeout"/>). Defaults to 250 ms (RFC 6886 §3.1).
+    /// </summary>
+    public TimeSpan FirstRetransmitDelay { get; set; } = TimeSpan.FromMilliseconds(250);
+
     /// <summary>Lifetime asked for. Defaults to 7200 s (the in-proxy design's value); RFC 6886 recommends 7200 s.</summary>
     public TimeSpan RequestedLifetime { get; set; } = TimeSpan.FromSeconds(7200);
 
@@ -59,6 +65,11 @@ public sealed class PortMapperOptions
         if (ProbeTimeout < TimeSpan.FromMilliseconds(100) || ProbeTimeout > TimeSpan.FromSeconds(30))
         {
             throw new ArgumentOutOfRangeException(nameof(ProbeTimeout), ProbeTimeout, "ProbeTimeout must be within 100 ms..30 s.");
+        }
+
+        if (FirstRetransmitDelay < TimeSpan.FromMilliseconds(50) || FirstRetransmitDelay > TimeSpan.FromSeconds(30))
+        {
+            throw new ArgumentOutOfRangeException(nameof(FirstRetransmitDelay), FirstRetransmitDelay, "FirstRetransmitDelay must be within 50 ms..30 s.");
         }
 
         if (RequestedLifetime < TimeSpan.FromSeconds(120) || RequestedLifetime > TimeSpan.FromDays(1))
