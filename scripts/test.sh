@@ -17,8 +17,8 @@ mkdir -p "$results"
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
 dotnet build Inroad.sln -c Release -warnaserror -nologo -clp:ErrorsOnly || { echo "build failed"; echo "0 passed, 1 failed"; exit 1; }
 
-# Test projects run one after another (-m:1 is not needed: dotnet test runs them in parallel by default;
-# lab tests serialize themselves through a machine-wide lock).
+# dotnet test runs up to one test project per core at a time (two on CI's machine), and xunit runs up to one
+# test class per core inside each; lab tests serialize themselves through a machine-wide lock.
 dotnet test Inroad.sln -c Release --no-build --nologo \
   --logger "trx" --logger "console;verbosity=normal" --results-directory "$results" --blame-hang-timeout 10m \
   -- RunConfiguration.TestSessionTimeout=2400000
