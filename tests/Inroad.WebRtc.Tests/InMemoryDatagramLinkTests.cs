@@ -29,22 +29,31 @@ public sealed class InMemoryDatagramLinkTests
                 await a.SendAsync(BitConverter.GetBytes(i));
             }
 
-            await a.DisposeAsync();
-            var got = new List<int>();
-            var buffer = new byte[4];
-            using var cts = new CancellationTokenSource(TimeSpan.FromMilliseconds(200));
-            try
+            // Then end markers (-1) until the stream's end is sure to show: the link keeps order (no reordering or delay
+            // configured), so everything that survived is read before the first marker, however slowly the reader runs.
+            for (int i = 0; i < 30; i++)
             {
-                while (true)
-                {
-                    await b.ReceiveAsync(buffer, cts.Token);
-                    got.Add(BitConverter.ToInt32(buffer));
-                }
-            }
-            catch (OperationCanceledException)
-            {
+                await a.SendAsync(BitConverter.GetBytes(-1));
             }
 
+            var got = new List<int>();
+            var buffer = new byte[4];
+            using var cts = CancellationTokenSource.CreateLinkedTokenSource(TestContext.Current.CancellationToken);
+            cts.CancelAfter(TimeSpan.FromSeconds(10));
+            while (true)
+            {
+                Assert.Equal(4, await b.ReceiveAsync(buffer, cts.Token));
+                int value = BitConverter.ToInt32(buffer);
+                if (value < 0)
+                {
+                    break;
+                }
+
+                got.Add(value);
+            }
+
+            await a.DisposeAsync();
+            await b.DisposeAsync();
             return got;
         }
 

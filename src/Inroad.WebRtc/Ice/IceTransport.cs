@@ -21,6 +21,7 @@ internal sealed partial class IceTransport : IAsyncDisposable
     private static readonly IPAddress RouteProbeV6 = IPAddress.Parse("2001:db8::1");
     private const int SocketBufferBytes = 4 << 20;
     private const int ReceiveBatchLimit = 64;
+    private static readonly TimeSpan GatheringRto = TimeSpan.FromMilliseconds(250);
 
     private readonly IceTransportOptions _options;
     private readonly Socket _socket;
@@ -306,9 +307,9 @@ internal sealed partial class IceTransport : IAsyncDisposable
         {
             _gatherer = new StunClient(
                 async (d, to, ct) => await _socket.SendToAsync(d, SocketFlags.None, to, ct).ConfigureAwait(false),
-                new StunClientOptions { InitialRto = TimeSpan.FromMilliseconds(250), MaxSends = 3, LastWaitMultiplier = 4, TimeProvider = _time });
-            using var cts = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-            cts.CancelAfter(_options.GatheringTimeout);
+                new StunClientOptions { InitialRto = GatheringRto, MaxSends = GatheringSends(_options.GatheringTimeout), LastWaitMultiplier = 4, TimeProvider = _time });
+            using var timeout = new CancellationTokenSource(_options.GatheringTimeout, _time);
+            using var cts = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, timeout.Token);
             var servers = _options.StunServers.Where(s => CanUse(s.AddressFamily) && hosts.Exists(h => h.AddressFamily == s.AddressFamily)).ToList();
             IPEndPoint?[] mapped = await Task.WhenAll(servers.Select(s => MapAsync(s, cts.Token))).ConfigureAwait(false);
             cancellationToken.ThrowIfCancellationRequested();
@@ -341,6 +342,24 @@ internal sealed partial class IceTransport : IAsyncDisposable
 
         GatheringTime = _time.GetElapsedTime(start);
         LogGathered(_logger, LocalCandidates.Count, GatheringTime.TotalMilliseconds);
+    }
+
+    /// <summary>
+    /// Binding requests per STUN server while gathering: on the doubling schedule from <see cref="GatheringRto"/>
+    /// (0, 0.25, 0.75, 1.75, 3.75 s, ...), each send that leaves at least one initial RTO for its answer before
+    /// <paramref name="timeout"/>. The default 2 s gives 3; a longer bound buys more sends, not just a longer wait.
+    /// </summary>
+    internal static int GatheringSends(TimeSpan timeout)
+    {
+        int sends = 1;
+        TimeSpan next = GatheringRto;
+        for (TimeSpan rto = GatheringRto * 2; next + GatheringRto < timeout; rto *= 2)
+        {
+            sends++;
+            next += rto;
+        }
+
+        return sends;
     }
 
     private async Task<IPEndPoint?> MapAsync(IPEndPoint server, CancellationToken cancellationToken)

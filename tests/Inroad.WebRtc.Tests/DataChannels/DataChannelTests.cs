@@ -160,13 +160,11 @@ public sealed class DataChannelTests
             },
             cts.Token);
 
-        // Wait until the writer stalls: the receiver's window is full and 1 MiB is buffered.
-        int last = -1;
-        while (last != Volatile.Read(ref sent))
-        {
-            last = Volatile.Read(ref sent);
-            await Task.Delay(300, cts.Token);
-        }
+        // Wait until the writer has filled the buffer: 16 chunks are 1 MiB, and the 256 KiB window lets at most 4 more
+        // leave it. Then the writer must stay blocked: the buffer can only fall below the 512 KiB resume mark once the
+        // receiver reads, so during a quiet spell nothing more is accepted (without the block all 64 would be).
+        await Eventually.UntilAsync(() => Volatile.Read(ref sent) >= 16, cts.Token);
+        await Task.Delay(300, cts.Token);
 
         Assert.False(writer.IsCompleted);
         // The writer stopped when 1 MiB was buffered; SCTP then sent what the 256 KiB window took, so the

@@ -151,6 +151,10 @@ public sealed class IceBatchPathTests
                     failed.TrySetResult(s);
                 }
             };
+            if (sender.State == IceConnectionState.Failed)
+            {
+                failed.TrySetResult(IceConnectionState.Failed); // a stall lost consent before we listened: the event has been and gone
+            }
 
             await receiver.DisposeAsync(); // its socket goes: consent checks are no longer answered
             await failed.Task.WaitAsync(cts.Token);

@@ -17,8 +17,8 @@ public sealed class IceLabTests
     public async Task Ice_across_nat_pairings_connects_or_fails_as_nat_behaviour_predicts()
     {
         using var cts = CancellationTokenSource.CreateLinkedTokenSource(TestContext.Current.CancellationToken);
-        cts.CancelAfter(TimeSpan.FromMinutes(4));
         await using NetLab lab = await NetLab.CreateAsync(new NetLabTopology(), cts.Token);
+        cts.CancelAfter(TimeSpan.FromMinutes(4)); // after CreateAsync: its wait for the machine-wide lab lock has its own bound
         var cases = new (NatBehavior A, NatBehavior B, bool Connects)[]
         {
             (NatBehavior.FullCone, NatBehavior.FullCone, true),
@@ -47,14 +47,17 @@ public sealed class IceLabTests
     public async Task Ice_connects_through_port_restricted_nats_with_5_percent_loss_and_100ms_delay()
     {
         using var cts = CancellationTokenSource.CreateLinkedTokenSource(TestContext.Current.CancellationToken);
-        cts.CancelAfter(TimeSpan.FromMinutes(3));
         await using NetLab lab = await NetLab.CreateAsync(new NetLabTopology(), cts.Token);
+        cts.CancelAfter(TimeSpan.FromMinutes(3)); // after CreateAsync: its wait for the machine-wide lab lock has its own bound
         await lab.ImpairAsync(NetLabHosts.NatA, "eth0", new NetLabImpairment { DelayMs = 100, LossPercent = 5, Direction = "both", Seed = 3 }, cts.Token);
         for (int run = 0; run < 3; run++)
         {
             await lab.FlushConntrackAsync(NetLabHosts.NatA, cts.Token);
             await lab.FlushConntrackAsync(NetLabHosts.NatB, cts.Token);
-            Outcome o = await RunAsync(lab, cts.Token, exchange: 20);
+            // A STUN transaction crosses the lossy link twice, so one send in ten goes unanswered. The default 2 s of
+            // gathering makes 3 sends (all lost: 0.0975^3 = 9e-4 per gathering, 3e-3 per test, and the client would
+            // have no server-reflexive candidate); 5 s makes 5 (0.0975^5 = 9e-6 per gathering, 3e-5 per test).
+            Outcome o = await RunAsync(lab, cts.Token, exchange: 20, gathering: TimeSpan.FromSeconds(5));
             Report($"PortRestricted/PortRestricted +100ms +5% loss (run {run + 1})", o);
             Assert.True(o.Connected, o.Error);
             Assert.InRange(o.Delivered, 10, 20); // 20 datagrams each way over a 5 %-lossy path
@@ -63,7 +66,7 @@ public sealed class IceLabTests
 
     private sealed record Outcome(bool Connected, string? Error, TimeSpan Elapsed, TimeSpan ClientGathering, TimeSpan ProxyGathering, TimeSpan? ClientConnect, TimeSpan? ProxyConnect, int Delivered);
 
-    private static async Task<Outcome> RunAsync(NetLab lab, CancellationToken ct, int exchange = 1)
+    private static async Task<Outcome> RunAsync(NetLab lab, CancellationToken ct, int exchange = 1, TimeSpan? gathering = null)
     {
         IceTransportOptions Options(string host, IPAddress address, IceRole role) => new()
         {
@@ -72,6 +75,7 @@ public sealed class IceLabTests
             HostAddresses = [address],
             UseIPv6 = false,
             StunServers = [NetLabHosts.StunEndPoint],
+            GatheringTimeout = gathering ?? new IceTransportOptions().GatheringTimeout,
         };
 
         await using IceTransport client = await IceTransport.CreateAsync(Options(NetLabHosts.Client, NetLabHosts.ClientAddress, IceRole.Controlling), cancellationToken: ct);

@@ -193,7 +193,9 @@ public sealed class RtcPeerConnectionTests
     {
         CancellationToken ct = Timeout();
         RtcPeerOptions options = LoopbackOptions(DtlsProfileKind.Chromium);
-        options.ConsentTimeout = TimeSpan.FromSeconds(2);
+        // 3 s (consent checks every 600 ms): short enough to tell from SCTP's minutes of retransmissions, long enough
+        // that a loaded machine does not lose consent before the cut (that would fail the transfer below).
+        options.ConsentTimeout = TimeSpan.FromSeconds(3);
         await using var path = new CuttableUdpPath();
         var (offerer, offer) = await RtcPeerConnection.CreateOfferAsync(options, ct);
         var (answerer, answer) = await RtcPeerConnection.CreateAnswerAsync(options, path.RewriteOffer(offer, out IPEndPoint offererReal), ct);
@@ -219,7 +221,7 @@ public sealed class RtcPeerConnectionTests
                 path.Cut(); // no ABORT, no close_notify: only consent checks going unanswered can tell
 
                 using var bound = CancellationTokenSource.CreateLinkedTokenSource(ct);
-                bound.CancelAfter(TimeSpan.FromSeconds(20)); // 2 s consent timeout, not the minutes SCTP retransmissions would take
+                bound.CancelAfter(TimeSpan.FromSeconds(20)); // 3 s consent timeout, not the minutes SCTP retransmissions would take
                 await Task.WhenAll(offererFailed, answererFailed).WaitAsync(bound.Token);
                 await Task.WhenAll(offerer.Completion, answerer.Completion).WaitAsync(bound.Token);
                 Assert.Equal(0, await pendingRead.WaitAsync(bound.Token)); // the channel is closed: its reads end
@@ -236,6 +238,11 @@ public sealed class RtcPeerConnectionTests
                     failed.TrySetResult();
                 }
             };
+            if (peer.State == RtcPeerState.Failed)
+            {
+                failed.TrySetResult(); // it failed before we listened: the event has been and gone
+            }
+
             return failed.Task;
         }
     }
