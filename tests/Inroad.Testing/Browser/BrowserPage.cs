@@ -8,8 +8,8 @@ namespace Inroad.Testing.Browser;
 /// every step is posted to /log.
 /// bulk: one reliable channel; sends size random bytes in 16 KiB messages and reports the SHA-256 of what it
 ///   sent and of what it received once size bytes arrived. lossy: counts whole, well-formed 1000-byte messages
-///   (4-byte little-endian index, then (index + i) &amp; 255) until sentAll, sends 1000 such messages back,
-///   paced at 10 per 10 ms.
+///   (4-byte little-endian index, then (index + i) &amp; 255) until 1 s passes without one after sentAll, sends
+///   1000 such messages back, paced at 10 per 10 ms.
 /// close: echoes one message, then reports channel and SCTP transport close events.
 /// handshake: reports the transport stats (DTLS version, cipher, role) once connected, then echoes messages.
 /// oneway (benches; job parameters send, recv, warm, msg): sends warm + send random-filled bytes in msg-sized messages
@@ -93,7 +93,8 @@ async function lossy(pc, dc, io) {
   }
   await io.put('jsSentAll', 'yes');
   await io.take('sentAll');
-  await sleep(1000);
+  // Counting stops after 1 s without a new message (up to 10 s): a loaded machine may still be delivering.
+  for (let waited = 0, last = -1; waited < 10000 && seen.size + bad !== last; waited += 1000) { last = seen.size + bad; await sleep(1000); }
   const dcs = []; (await pc.getStats()).forEach(x => { if (x.type === 'data-channel') dcs.push({ sent: x.messagesSent, recv: x.messagesReceived }); });
   await io.put('result', { stats: dcs, whole: seen.size, bad, ordered: dc.ordered, maxRetransmits: dc.maxRetransmits, label: dc.label });
 }
