@@ -1,7 +1,6 @@
 using System.CommandLine;
 using System.Globalization;
 using System.Net;
-using System.Net.Sockets;
 using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
 using Inroad.Cli.Commands;
@@ -37,13 +36,6 @@ public sealed partial class FourRolesProcessTests : IDisposable
         return path;
     }
 
-    private static int FreePort()
-    {
-        using var probe = new TcpListener(IPAddress.Loopback, 0);
-        probe.Start();
-        return ((IPEndPoint)probe.LocalEndpoint).Port;
-    }
-
     [Fact]
     public async Task Broker_server_proxy_and_client_processes_configured_by_files_carry_a_page()
     {
@@ -61,15 +53,13 @@ public sealed partial class FourRolesProcessTests : IDisposable
 
         var server = new JsonObject
         {
-            ["listen"] = $"127.0.0.1:{FreePort()}",
+            ["listen"] = "127.0.0.1:0", // the entry is made once the server says which port it got
             ["sessionPrivateKey"] = serverKey["privateKey"],
             ["obfuscationSecret"] = serverSecret["obfuscationSecret"],
             ["brokerPublicKeys"] = new JsonArray(brokerKey["publicKey"]),
             ["denyTargets"] = new JsonArray(), // the page is on loopback
         };
         string serverConfig = Write("server.json", server);
-        Dictionary<string, string> entry = Keygen("--kind", "server-entry", "--server", serverConfig, "--signing-seed", signing["signingSeed"], "--tag", "lab-1");
-        Assert.Equal("lab-1", entry["tag"]);
 
         string brokerConfig = Write("broker.json", new JsonObject
         {
@@ -96,7 +86,12 @@ public sealed partial class FourRolesProcessTests : IDisposable
         server["proxyQuality"] = new JsonObject { ["enabled"] = true, ["brokers"] = new JsonArray(BrokerSpec()), ["requestDelaySeconds"] = 0.2 };
         _ = Write("server.json", server);
         await using CliProcess serverProcess = CliProcess.Start("server", "--config", serverConfig);
-        await serverProcess.WaitForLineAsync("^server: in-proxy listener on .*; proxy quality reported to 1 broker", wait, ct);
+        string listening = (await serverProcess.WaitForLineAsync(@"^server: in-proxy listener on (127\.0\.0\.1:\d+); proxy quality reported to 1 broker", wait, ct)).Groups[1].Value;
+
+        // The entry names the port the server listens on (a port picked beforehand could be taken by then).
+        server["listen"] = listening;
+        Dictionary<string, string> entry = Keygen("--kind", "server-entry", "--server", Write("server.json", server), "--signing-seed", signing["signingSeed"], "--tag", "lab-1");
+        Assert.Equal("lab-1", entry["tag"]);
         string proxyConfig = Write("proxy.json", new JsonObject
         {
             ["brokers"] = new JsonArray(BrokerSpec()),

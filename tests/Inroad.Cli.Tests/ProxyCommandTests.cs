@@ -1,6 +1,4 @@
 using System.CommandLine;
-using System.Net;
-using System.Net.Sockets;
 using System.Text.RegularExpressions;
 using Inroad.Cli.Commands;
 using Inroad.Sessions.Keys;
@@ -19,11 +17,10 @@ public sealed partial class ProxyCommandTests : IDisposable
 
     private string Config(string extra = "")
     {
-        // A broker address where nothing listens: the proxy starts, retries quietly, and stops on cancel.
+        // A broker address where nothing listens (port 1, outside the ephemeral range, so no other test's listener
+        // can get it): the proxy starts, retries quietly, and stops on cancel.
         // No port mapping or NAT discovery: tests talk to no gateway and no STUN server outside loopback.
-        using var closed = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
-        closed.Bind(new IPEndPoint(IPAddress.Loopback, 0));
-        int port = ((IPEndPoint)closed.LocalEndPoint!).Port;
+        const int port = 1;
         using SessionPrivateKey broker = SessionPrivateKey.Generate();
         string path = Path.Combine(_dir, "proxy.json");
         File.WriteAllText(path, $$"""

@@ -142,10 +142,9 @@ public sealed class LocalProxyTests
     public async Task A_refused_port_maps_to_socks_connection_refused()
     {
         CancellationToken ct = Timeout();
-        using var probe = new TcpListener(IPAddress.Loopback, 0);
-        probe.Start();
-        var closed = (IPEndPoint)probe.LocalEndpoint;
-        probe.Stop(); // nothing listens there now
+        // Port 1 is outside the ephemeral range and nothing listens there. (A port taken from a released listener
+        // could meanwhile be handed to another test's listener.)
+        var closed = new IPEndPoint(IPAddress.Loopback, 1);
         await using var harness = await TunnelHarness.StartAsync(TargetPolicy.AllowAll, ct);
         await using NetworkStream s = await SocksConnectAsync(harness.Proxy.SocksEndPoint!, ConnectRequest(closed), ct);
         byte[] reply = new byte[10];

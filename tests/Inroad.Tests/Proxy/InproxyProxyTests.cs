@@ -2,6 +2,8 @@ using System.Diagnostics;
 using Inroad.Protocol;
 using Inroad.Proxy;
 using Inroad.Tests.Broker;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 
 namespace Inroad.Tests.Proxy;
 
@@ -57,10 +59,13 @@ public sealed class InproxyProxyTests
         byte[] echoed = await EchoAsync(client.Stream, data, ct);
         Assert.Equal(data, echoed);
 
+        // The relay counts a chunk once its write returned, which can be after the reader already has it.
+        await WaitUntilAsync(() => proxy.Snapshot() is var a && a.BytesUp >= data.Length && a.BytesDown >= data.Length, ct);
         ProxyActivity now = proxy.Snapshot();
         Assert.Equal(1, now.Connected);
         Assert.Equal(0, now.Connecting);
-        Assert.True(now.BytesUp >= data.Length && now.BytesDown >= data.Length);
+        Assert.Equal(data.Length, now.BytesUp);
+        Assert.Equal(data.Length, now.BytesDown);
         Assert.Equal(now.BytesDown, now.Regions["NL"].BytesDown);
         Assert.Equal(1, now.Regions["NL"].Connected);
         Assert.Equal(1, now.Counters.Matches);
@@ -97,6 +102,7 @@ public sealed class InproxyProxyTests
 
         // 300 kB through a 100 kB/s bucket with a 25 kB burst takes at least 2.75 s; allow for clock slop.
         Assert.True(watch.Elapsed >= TimeSpan.FromSeconds(2.5), $"took {watch.Elapsed}");
+        await WaitUntilAsync(() => proxy.Snapshot().BytesUp >= data.Length, ct); // counted once the write returned
         Assert.Equal(data.Length, proxy.Snapshot().BytesUp);
     }
 
@@ -108,11 +114,15 @@ public sealed class InproxyProxyTests
         (InproxyProxy proxy, _) = harness.StartProxy(harness.ProxyOptions(o => o.InactivityTimeout = TimeSpan.FromSeconds(1)));
 
         await using TestClient client = await harness.DialAsync(ct);
+
+        // The relay's idle timer restarts on every byte it moves, the last time after writing the echo to us, so
+        // the close comes at least the timeout after a clock started before we send (less a few ms: the timer's
+        // clock is coarser than the stopwatch's).
+        var watch = Stopwatch.StartNew();
         byte[] echoed = await EchoAsync(client.Stream!, [1, 2, 3], ct);
         Assert.Equal(new byte[] { 1, 2, 3 }, echoed);
 
         // Nothing more is sent: the proxy closes the channel (a read ends or fails) and frees the slot.
-        var watch = Stopwatch.StartNew();
         byte[] buffer = new byte[16];
         try
         {
@@ -122,7 +132,7 @@ public sealed class InproxyProxyTests
         {
         }
 
-        Assert.True(watch.Elapsed >= TimeSpan.FromSeconds(0.5), $"closed after {watch.Elapsed}");
+        Assert.True(watch.Elapsed >= TimeSpan.FromSeconds(0.95), $"closed after {watch.Elapsed}");
         await WaitUntilAsync(() => proxy.Snapshot().Connected == 0, ct);
         Assert.Equal(0, proxy.Snapshot().Counters.ClientFailures);
     }
@@ -323,32 +333,23 @@ public sealed class InproxyProxyTests
         CancellationToken ct = Timeout();
         await using ProxyHarness harness = await ProxyHarness.StartAsync(ct);
         using var brokers = new Inroad.Brokers.BrokerClient(new Inroad.Brokers.BrokerClientOptions { Brokers = [DeadBroker(harness)], PrivateKey = null });
-        var failures = new List<long>();
+        var failures = new FailureClock();
         (InproxyProxy proxy, _) = harness.StartProxy(harness.ProxyOptions(o =>
         {
             o.Brokers = brokers;
             o.AnnounceDelayJitter = 0;
             o.TransportRetryDelay = TimeSpan.FromMilliseconds(100);
             o.MaxTransportRetryDelay = TimeSpan.FromMilliseconds(400);
+            o.LoggerFactory = failures;
         }));
 
-        // 100, 200, 400, then 400 ms for good: the pause doubles per failure in a row up to its bound.
-        long seen = 0;
-        while (failures.Count < 5)
-        {
-            ProxyActivity a = proxy.Snapshot();
-            if (a.Counters.TransportFailures > seen)
-            {
-                seen = a.Counters.TransportFailures;
-                failures.Add(System.Diagnostics.Stopwatch.GetTimestamp());
-            }
-
-            await Task.Delay(5, ct);
-        }
-
+        // 100, 200, 400, then 400 ms for good: the pause doubles per failure in a row up to its bound. Each failure is
+        // timed as the proxy logs it, before it starts its pause, so the next one comes at least that pause later.
+        await WaitUntilAsync(() => failures.Count >= 5, ct);
         ProxyActivity last = proxy.Snapshot();
         Assert.Equal(TimeSpan.FromMilliseconds(400), last.BrokerRetryDelay);
-        Assert.True(System.Diagnostics.Stopwatch.GetElapsedTime(failures[0], failures[4]) >= TimeSpan.FromMilliseconds(100 + 200 + 400 + 400 - 40));
+        TimeSpan elapsed = failures.Between(0, 4);
+        Assert.True(elapsed >= TimeSpan.FromMilliseconds(100 + 200 + 400 + 400), $"five failures within {elapsed}");
         Assert.Equal(0, last.Counters.Backoffs);
         Assert.Equal(1, last.BackoffFactor);
         Assert.Equal(0, last.Counters.Announcements);
@@ -371,17 +372,67 @@ public sealed class InproxyProxyTests
             o.TransportRetryDelay = TimeSpan.FromMilliseconds(100);
         }));
 
-        // The dead broker fails (the pause doubles), the proxy rotates to the live one, which answers.
-        await WaitUntilAsync(() => proxy.Snapshot() is { Counters.TransportFailures: >= 1, BrokerRetryDelay.TotalMilliseconds: 200 }, ct);
-        await WaitUntilAsync(() => proxy.Snapshot() is { Counters.Announcements: >= 1, BrokerRetryDelay.TotalMilliseconds: 100 }, ct);
+        // The dead broker (tried first) fails, which doubles the pause to 200 ms; the proxy rotates to the live one,
+        // whose answer resets it. Announcements go one at a time until the first answer, and the live broker keeps
+        // the proxy (it answered recently), so once both counts are up this state lasts.
+        await WaitUntilAsync(() => proxy.Snapshot().Counters is { TransportFailures: >= 1, Announcements: >= 1 }, ct);
+        ProxyActivity after = proxy.Snapshot();
+        Assert.Equal(1, after.Counters.TransportFailures);
+        Assert.Equal(TimeSpan.FromMilliseconds(100), after.BrokerRetryDelay);
     }
 
-    private static Inroad.Brokers.BrokerSpec DeadBroker(ProxyHarness harness)
+    // Port 1 is outside the ephemeral range and nothing in the suite listens there: connections are refused at once.
+    // (A port taken from a released listener could be handed to another test's listener in the meantime.)
+    private static Inroad.Brokers.BrokerSpec DeadBroker(ProxyHarness harness) =>
+        new(new Uri("http://127.0.0.1:1/inroad-broker"), harness.Identity);
+
+    /// <summary>Times the proxy's broker transport failures as it logs them (Debug, event 2 of Inroad.Proxy).</summary>
+    private sealed class FailureClock : ILoggerFactory, ILogger
     {
-        using var closed = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
-        closed.Start();
-        int port = ((System.Net.IPEndPoint)closed.LocalEndpoint).Port;
-        closed.Stop(); // nothing listens there now
-        return new Inroad.Brokers.BrokerSpec(new Uri($"http://127.0.0.1:{port}/inroad-broker"), harness.Identity);
+        private readonly List<long> _times = [];
+
+        public int Count
+        {
+            get
+            {
+                lock (_times)
+                {
+                    return _times.Count;
+                }
+            }
+        }
+
+        public TimeSpan Between(int first, int last)
+        {
+            lock (_times)
+            {
+                return Stopwatch.GetElapsedTime(_times[first], _times[last]);
+            }
+        }
+
+        public ILogger CreateLogger(string categoryName) => categoryName == "Inroad.Proxy" ? this : NullLogger.Instance;
+
+        public void AddProvider(ILoggerProvider provider) => throw new NotSupportedException();
+
+        public IDisposable? BeginScope<TState>(TState state)
+            where TState : notnull => null;
+
+        public bool IsEnabled(LogLevel logLevel) => true;
+
+        public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
+        {
+            if (eventId.Id == 2)
+            {
+                long now = Stopwatch.GetTimestamp();
+                lock (_times)
+                {
+                    _times.Add(now);
+                }
+            }
+        }
+
+        public void Dispose()
+        {
+        }
     }
 }

@@ -135,14 +135,18 @@ internal sealed class PendingServerReport : IRoundTripper
         return await reply.Task.WaitAsync(timeout, _time, cancellationToken).ConfigureAwait(false);
     }
 
-    /// <summary>The report's last packet: done once the client has it.</summary>
+    /// <summary>
+    /// The report's last packet: done once the client has it. It is only recorded here and handed to the client when
+    /// <see cref="InitiatorSessions.SendOneWayAsync"/> returns, that is after the sessions layer marked a fresh session
+    /// established: a client that already holds message 3 may be matched again at once, and that match must find the
+    /// session (no second handshake, the report in the offer response).
+    /// </summary>
     public ValueTask<ReadOnlyMemory<byte>> DeliverOneWayAsync(ReadOnlyMemory<byte> packet, TimeSpan delay, TimeSpan timeout, CancellationToken cancellationToken)
     {
         lock (_lock)
         {
             _lastSent = packet.ToArray();
             _delivered = true;
-            _outgoing.TrySetResult(_lastSent);
         }
 
         return ValueTask.FromResult(ReadOnlyMemory<byte>.Empty);
@@ -154,6 +158,13 @@ internal sealed class PendingServerReport : IRoundTripper
         {
             // Each relay step is bounded by the step timeout, so no lifetime token is needed.
             await sessions.SendOneWayAsync(this, Server, _report, TimeSpan.Zero, _stepTimeout, CancellationToken.None).ConfigureAwait(false);
+            lock (_lock)
+            {
+                if (_delivered)
+                {
+                    _outgoing.TrySetResult(_lastSent);
+                }
+            }
         }
         catch (SessionException e)
         {

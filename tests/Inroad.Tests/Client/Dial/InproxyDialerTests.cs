@@ -201,12 +201,10 @@ public sealed class InproxyDialerTests
     public async Task A_broker_that_does_not_answer_fails_the_dial_and_rotates()
     {
         CancellationToken ct = DialBroker.Timeout();
-        BrokerSpec dead;
-        await using (DialBroker gone = await DialBroker.StartAsync(TimeSpan.FromSeconds(1), ct))
-        {
-            dead = gone.Spec;
-        }
-
+        // Port 1 is outside the ephemeral range and nothing listens there. (A stopped broker's port could meanwhile
+        // be handed to another test's listener, which would answer.)
+        using var deadKey = Sessions.Keys.SessionPrivateKey.Generate();
+        var dead = new BrokerSpec(new Uri("http://127.0.0.1:1/inroad-broker"), new Sessions.ResponderIdentity(deadKey.PublicKey, Sessions.Obfuscation.ObfuscationSecret.Generate()));
         await using DialBroker other = await DialBroker.StartAsync(TimeSpan.FromSeconds(1), ct);
         using var brokers = new BrokerClient(new BrokerClientOptions { Brokers = [dead, other.Spec] });
 
