@@ -31,7 +31,10 @@ public sealed class NatDiscoveryLabTests
                 new NatDiscoveryOptions
                 {
                     Server = NetLabHosts.StunEndPoint,
-                    RoundTripTimeout = TimeSpan.FromSeconds(1), // lab RTTs are sub-millisecond; keeps the suite short
+                    // The default 2 s (sends at 0, 250, 750, 1750 ms), not less: lab RTTs are sub-millisecond, but an answer
+                    // to a change request that comes late (coturn or this process starved on a loaded machine) reads exactly
+                    // like a NAT filtering it, and a full cone would be reported as restricted.
+                    RoundTripTimeout = TimeSpan.FromSeconds(2),
                     SocketFactory = (f, t, p) => lab.RunIn(NetLabHosts.Client, () => new Socket(f, t, p)),
                 },
                 cts.Token);

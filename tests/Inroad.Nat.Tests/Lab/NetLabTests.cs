@@ -95,26 +95,10 @@ public sealed class NetLabTests
         Assert.Throws<ArgumentException>(() => Process.GetProcessById(sleeper.Id));
     }
 
-    private static async Task<IPEndPoint> SendAndObserveAsync(Socket from, Socket to, CancellationToken ct)
-    {
-        byte[] buf = new byte[64];
-        for (int attempt = 0; attempt < 5; attempt++)
-        {
-            await from.SendToAsync("probe"u8.ToArray(), to.LocalEndPoint!, ct);
-            using var once = CancellationTokenSource.CreateLinkedTokenSource(ct);
-            once.CancelAfter(TimeSpan.FromMilliseconds(500));
-            try
-            {
-                SocketReceiveFromResult r = await to.ReceiveFromAsync(buf, new IPEndPoint(Any, 0), once.Token);
-                return (IPEndPoint)r.RemoteEndPoint;
-            }
-            catch (OperationCanceledException) when (!ct.IsCancellationRequested)
-            {
-            }
-        }
-
-        throw new TimeoutException("probe never arrived");
-    }
+    /// <summary>Where <paramref name="to"/> sees a datagram from <paramref name="from"/> come from (its own nonce, so a copy left over from an earlier probe cannot answer).</summary>
+    private static async Task<IPEndPoint> SendAndObserveAsync(Socket from, Socket to, CancellationToken ct) =>
+        await LabDelivery.SendUntilReceivedAsync(from, to.LocalEndPoint!, to, 5, TimeSpan.FromMilliseconds(500), ct)
+        ?? throw new TimeoutException("probe never arrived");
 
     private static async Task<HashSet<string>> DrainAsync(Socket s, TimeSpan window, CancellationToken ct)
     {

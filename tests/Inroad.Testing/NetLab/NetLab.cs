@@ -44,16 +44,16 @@ public sealed class NetLab : IAsyncDisposable
 
     /// <summary>
     /// Builds a lab. Skips the test (fails under <c>CI=true</c>) when root or a needed package is missing.
-    /// Waits for the machine-wide lab lock at most <paramref name="lockTimeout"/> (defaults to 5 minutes).
+    /// Queues for the machine-wide lab lock (first come first served) for as long as <paramref name="ct"/> allows and the
+    /// queue moves: it throws <see cref="TimeoutException"/> only when the queue ahead stands still for
+    /// <paramref name="lockTimeout"/> (defaults to 5 minutes, longer than any one lab holds the lock).
     /// </summary>
     public static async Task<NetLab> CreateAsync(NetLabTopology? topology = null, CancellationToken ct = default, TimeSpan? lockTimeout = null)
     {
         topology ??= new NetLabTopology();
         RequirePrerequisites(topology);
         string script = FindScript();
-        using var lockCts = CancellationTokenSource.CreateLinkedTokenSource(ct);
-        lockCts.CancelAfter(lockTimeout ?? TimeSpan.FromMinutes(5));
-        NetLabLock labLock = await NetLabLock.AcquireAsync(lockCts.Token).ConfigureAwait(false);
+        NetLabLock labLock = await NetLabLock.AcquireAsync(lockTimeout ?? TimeSpan.FromMinutes(5), ct).ConfigureAwait(false);
         int n = Interlocked.Increment(ref s_counter);
         string prefix = string.Create(CultureInfo.InvariantCulture, $"i{Environment.ProcessId:x}n{n}-");
         var lab = new NetLab(labLock, script, prefix, topology);
