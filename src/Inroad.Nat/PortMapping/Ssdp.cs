@@ -10,11 +10,13 @@ internal static class Ssdp
     public static readonly IPAddress MulticastAddress = IPAddress.Parse("239.255.255.250");
     public const string IgdSearchTarget = "urn:schemas-upnp-org:device:InternetGatewayDevice:1";
 
+    // MX 1 (the least UDA allows): a device may delay its answer by a random time up to MX seconds (miniupnpd
+    // does), and the whole UPnP probe must fit in PortMapperOptions.ProbeTimeout (2 s by default).
     public static byte[] BuildSearch(string searchTarget) => Encoding.ASCII.GetBytes(
         "M-SEARCH * HTTP/1.1\r\n" +
         "HOST: 239.255.255.250:1900\r\n" +
         "MAN: \"ssdp:discover\"\r\n" +
-        "MX: 2\r\n" +
+        "MX: 1\r\n" +
         $"ST: {searchTarget}\r\n\r\n");
 
     /// <summary>

@@ -17,6 +17,7 @@ public sealed class PortMappingLabTests
         var options = new PortMapperOptions
         {
             Gateway = NetLabHosts.NatBLan,
+            ProbeTimeout = TimeSpan.FromSeconds(6), // miniupnpd shares the two cores with the whole test run
             SocketFactory = (f, t, p) => lab.RunIn(NetLabHosts.Proxy, () => new Socket(f, t, p)),
         };
         var mapper = new PortMapper(options);
