@@ -3,6 +3,7 @@ using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
 using Inroad.Nat.PortMapping;
+using Inroad.Testing;
 using Microsoft.Extensions.Time.Testing;
 
 namespace Inroad.Nat.Tests.PortMapping;
@@ -40,7 +41,7 @@ public sealed class AnnouncementListenerTests
             await gateway.SendFromServerPortAsync(Convert.FromHexString(junk), listen, cts.Token);
         }
 
-        await WaitUntilAsync(() => listener.Ignored >= 7, cts.Token);
+        await Eventually.UntilAsync(() => listener.Ignored >= 7, cts.Token);
         Assert.Equal(0, listener.Accepted);
         Assert.Equal(0, lease.AnnouncementRenewals);
         Assert.Equal(1, gateway.MapRequests);
@@ -93,13 +94,13 @@ public sealed class AnnouncementListenerTests
 
         // Same address, epoch advancing with the clock: the gateway did not restart.
         await gateway.SendFromServerPortAsync(gateway.NatPmpAnnouncement(gateway.Epoch), listen, cts.Token);
-        await WaitUntilAsync(() => listener.Accepted == 1, cts.Token);
+        await Eventually.UntilAsync(() => listener.Accepted == 1, cts.Token);
         Assert.Equal(0, lease.AnnouncementRenewals);
         Assert.Equal(1, gateway.MapRequests);
 
         // Epoch 2: the gateway rebooted and forgot the mapping.
         await gateway.SendFromServerPortAsync(gateway.NatPmpAnnouncement(2), listen, cts.Token);
-        await WaitUntilAsync(() => lease.Renewals == 1, cts.Token);
+        await Eventually.UntilAsync(() => lease.Renewals == 1, cts.Token);
         Assert.Equal((2, 1, 2), (listener.Accepted, lease.AnnouncementRenewals, gateway.MapRequests));
         Assert.Equal(new IPEndPoint(FakeGateway.External, 4343), lease.ExternalEndPoint);
     }
@@ -140,14 +141,6 @@ public sealed class AnnouncementListenerTests
     // No resends within an exchange: the fake gateway counts every MAP it gets, so a slow answer must not add one.
     private static PortMapperOptions Options(IPAddress gateway, IPEndPoint listen) =>
         new() { Gateway = gateway, ProbeTimeout = TimeSpan.FromSeconds(3), FirstRetransmitDelay = TimeSpan.FromSeconds(3), AnnouncementEndPoint = listen };
-
-    private static async Task WaitUntilAsync(Func<bool> condition, CancellationToken ct)
-    {
-        while (!condition())
-        {
-            await Task.Delay(10, ct);
-        }
-    }
 
     /// <summary>Answers PCP MAP and NAT-PMP requests on 5351 like a small home gateway; epoch counts from its start.</summary>
     private sealed class FakeGateway : IAsyncDisposable

@@ -2,6 +2,7 @@ using System.Net;
 using Inroad.Nat.Discovery;
 using Inroad.Nat.PortMapping;
 using Inroad.Network;
+using Inroad.Testing;
 using Microsoft.Extensions.Time.Testing;
 using NatBehavior = Inroad.Protocol.NatBehavior;
 
@@ -142,7 +143,7 @@ public sealed class HostNatTests
         gate.SetResult();
         await nat.DiscoveryCompletion.WaitAsync(ct);
         Assert.Equal(new Inroad.Protocol.NatType(NatBehavior.AddressPortDependent, NatBehavior.AddressPortDependent), nat.NatType);
-        await Inroad.Tests.Proxy.InproxyProxyTests.WaitUntilAsync(() => nat.PortMappingTypes.Count == 1, ct); // the background probe also ran
+        await Eventually.UntilAsync(() => nat.PortMappingTypes.Count == 1, ct); // the background probe also ran
         Assert.Equal(1, runs);
 
         // A network change forgets both and finds them again.
@@ -150,7 +151,7 @@ public sealed class HostNatTests
         await nat.DiscoveryCompletion.WaitAsync(ct);
         Assert.Equal(2, runs);
         Assert.Equal(NatBehavior.AddressPortDependent, nat.NatType.Mapping);
-        await Inroad.Tests.Proxy.InproxyProxyTests.WaitUntilAsync(() => mapper.Probes == 2, ct);
+        await Eventually.UntilAsync(() => mapper.Probes == 2, ct);
     }
 
     [Fact]

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using Inroad.Protocol;
 using Inroad.Proxy;
+using Inroad.Testing;
 using Inroad.Tests.Broker;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -29,14 +30,6 @@ public sealed class InproxyProxyTests
         return received;
     }
 
-    internal static async Task WaitUntilAsync(Func<bool> condition, CancellationToken ct)
-    {
-        while (!condition())
-        {
-            await Task.Delay(20, ct);
-        }
-    }
-
     [Fact]
     public async Task A_MiB_round_trips_byte_for_byte_and_is_counted_per_region()
     {
@@ -60,7 +53,7 @@ public sealed class InproxyProxyTests
         Assert.Equal(data, echoed);
 
         // The relay counts a chunk once its write returned, which can be after the reader already has it.
-        await WaitUntilAsync(() => proxy.Snapshot() is var a && a.BytesUp >= data.Length && a.BytesDown >= data.Length, ct);
+        await Eventually.UntilAsync(() => proxy.Snapshot() is var a && a.BytesUp >= data.Length && a.BytesDown >= data.Length, ct);
         ProxyActivity now = proxy.Snapshot();
         Assert.Equal(1, now.Connected);
         Assert.Equal(0, now.Connecting);
@@ -75,8 +68,8 @@ public sealed class InproxyProxyTests
 
         // The client leaves: the proxy closes the destination and frees the slot.
         await client.DisposeAsync();
-        await WaitUntilAsync(() => proxy.Snapshot().Connected == 0, ct);
-        await WaitUntilAsync(() => { lock (activities) { return activities.Count > 0; } }, ct);
+        await Eventually.UntilAsync(() => proxy.Snapshot().Connected == 0, ct);
+        await Eventually.UntilAsync(() => { lock (activities) { return activities.Count > 0; } }, ct);
         Assert.True(proxy.Snapshot().BytesDown >= data.Length);
     }
 
@@ -102,7 +95,7 @@ public sealed class InproxyProxyTests
 
         // 300 kB through a 100 kB/s bucket with a 25 kB burst takes at least 2.75 s; allow for clock slop.
         Assert.True(watch.Elapsed >= TimeSpan.FromSeconds(2.5), $"took {watch.Elapsed}");
-        await WaitUntilAsync(() => proxy.Snapshot().BytesUp >= data.Length, ct); // counted once the write returned
+        await Eventually.UntilAsync(() => proxy.Snapshot().BytesUp >= data.Length, ct); // counted once the write returned
         Assert.Equal(data.Length, proxy.Snapshot().BytesUp);
     }
 
@@ -133,7 +126,7 @@ public sealed class InproxyProxyTests
         }
 
         Assert.True(watch.Elapsed >= TimeSpan.FromSeconds(0.95), $"closed after {watch.Elapsed}");
-        await WaitUntilAsync(() => proxy.Snapshot().Connected == 0, ct);
+        await Eventually.UntilAsync(() => proxy.Snapshot().Connected == 0, ct);
         Assert.Equal(0, proxy.Snapshot().Counters.ClientFailures);
     }
 
@@ -145,7 +138,7 @@ public sealed class InproxyProxyTests
         var shared = new ProxyLimits(1, 0);
         (InproxyProxy first, _) = harness.StartProxy(harness.ProxyOptions(o => o.Limits = shared));
         (InproxyProxy second, _) = harness.StartProxy(harness.ProxyOptions(o => o.Limits = shared));
-        await WaitUntilAsync(() => harness.Service.Matcher.AnnouncementCount == 2, ct);
+        await Eventually.UntilAsync(() => harness.Service.Matcher.AnnouncementCount == 2, ct);
 
         await using TestClient served = await harness.DialAsync(ct);
         Assert.NotNull(served.Stream);
@@ -177,8 +170,8 @@ public sealed class InproxyProxyTests
         (InproxyProxy idle, _) = idleBroker.StartProxy(idleBroker.ProxyOptions());
 
         // Waits on counts, not on a fixed window, so a loaded machine only makes the test slower.
-        await WaitUntilAsync(() => idle.Snapshot().Counters.NoMatch >= 6, ct);
-        await WaitUntilAsync(() => limited.Snapshot().Counters.Limited >= 3, ct);
+        await Eventually.UntilAsync(() => idle.Snapshot().Counters.NoMatch >= 6, ct);
+        await Eventually.UntilAsync(() => limited.Snapshot().Counters.Limited >= 3, ct);
         ProxyActivity l = limited.Snapshot();
         double elapsedMs = watch.Elapsed.TotalMilliseconds;
         ProxyActivity n = idle.Snapshot();
@@ -214,7 +207,7 @@ public sealed class InproxyProxyTests
             o.MaxPersonalClients = 1;
             o.MaxCommonClients = 5; // ignored: a personal proxy never serves common clients
         }));
-        await WaitUntilAsync(() => harness.Service.Matcher.AnnouncementCount == 1, ct);
+        await Eventually.UntilAsync(() => harness.Service.Matcher.AnnouncementCount == 1, ct);
 
         await using TestClient common = await harness.DialAsync(ct);
         Assert.True(common.Response.NoMatch);
@@ -232,14 +225,14 @@ public sealed class InproxyProxyTests
         CancellationToken ct = Timeout();
         await using ProxyHarness harness = await ProxyHarness.StartAsync(ct);
         (InproxyProxy proxy, _) = harness.StartProxy(harness.ProxyOptions());
-        await WaitUntilAsync(() => harness.Service.Matcher.AnnouncementCount == 1, ct);
+        await Eventually.UntilAsync(() => harness.Service.Matcher.AnnouncementCount == 1, ct);
 
         var watch = Stopwatch.StartNew();
         await using TestClient broken = await harness.DialAsync(ct, offerOverride: "v=0\r\nnot an offer\r\n");
         Assert.True(broken.Response.Limited); // the broker relays the proxy's AnswerError as Limited
         Assert.True(watch.Elapsed < TimeSpan.FromSeconds(10), $"answered after {watch.Elapsed}"); // not the offer timeout
         // The broker answers the client as soon as the proxy's answer arrives; the proxy counts once its request returns.
-        await WaitUntilAsync(() => proxy.Snapshot().Counters is { AnswerErrors: >= 1, ClientFailures: >= 1, Backoffs: >= 1 }, ct);
+        await Eventually.UntilAsync(() => proxy.Snapshot().Counters is { AnswerErrors: >= 1, ClientFailures: >= 1, Backoffs: >= 1 }, ct);
         ProxyActivity after = proxy.Snapshot();
         Assert.Equal(1, after.Counters.AnswerErrors);
         Assert.Equal(1, after.Counters.ClientFailures);
@@ -281,12 +274,12 @@ public sealed class InproxyProxyTests
         await using ProxyHarness harness = await ProxyHarness.StartAsync(ct); // announcements otherwise wait 30 s
         (InproxyProxy proxy, _) = harness.StartProxy(harness.ProxyOptions(o => o.MaxCommonClients = 3));
         var watch = Stopwatch.StartNew();
-        await WaitUntilAsync(() => proxy.Snapshot().Counters.NoMatch >= 1, ct);
+        await Eventually.UntilAsync(() => proxy.Snapshot().Counters.NoMatch >= 1, ct);
         Assert.True(watch.Elapsed < TimeSpan.FromSeconds(15), $"precheck answered after {watch.Elapsed}");
         Assert.Equal(0, proxy.Snapshot().Counters.Backoffs);
 
         // Then the pool: one announcement per free slot, all waiting at the broker.
-        await WaitUntilAsync(() => harness.Service.Matcher.AnnouncementCount == 3, ct);
+        await Eventually.UntilAsync(() => harness.Service.Matcher.AnnouncementCount == 3, ct);
         Assert.Equal(3, proxy.Snapshot().Announcing);
     }
 
@@ -323,7 +316,7 @@ public sealed class InproxyProxyTests
         }
 
         Assert.Equal(payload, received.ToArray());
-        await WaitUntilAsync(() => proxy.Snapshot().Connected == 0, ct);
+        await Eventually.UntilAsync(() => proxy.Snapshot().Connected == 0, ct);
         Assert.Equal(payload.Length, proxy.Snapshot().BytesDown);
     }
 
@@ -345,7 +338,7 @@ public sealed class InproxyProxyTests
 
         // 100, 200, 400, then 400 ms for good: the pause doubles per failure in a row up to its bound. Each failure is
         // timed as the proxy logs it, before it starts its pause, so the next one comes at least that pause later.
-        await WaitUntilAsync(() => failures.Count >= 5, ct);
+        await Eventually.UntilAsync(() => failures.Count >= 5, ct);
         ProxyActivity last = proxy.Snapshot();
         Assert.Equal(TimeSpan.FromMilliseconds(400), last.BrokerRetryDelay);
         TimeSpan elapsed = failures.Between(0, 4);
@@ -375,7 +368,7 @@ public sealed class InproxyProxyTests
         // The dead broker (tried first) fails, which doubles the pause to 200 ms; the proxy rotates to the live one,
         // whose answer resets it. Announcements go one at a time until the first answer, and the live broker keeps
         // the proxy (it answered recently), so once both counts are up this state lasts.
-        await WaitUntilAsync(() => proxy.Snapshot().Counters is { TransportFailures: >= 1, Announcements: >= 1 }, ct);
+        await Eventually.UntilAsync(() => proxy.Snapshot().Counters is { TransportFailures: >= 1, Announcements: >= 1 }, ct);
         ProxyActivity after = proxy.Snapshot();
         Assert.Equal(1, after.Counters.TransportFailures);
         Assert.Equal(TimeSpan.FromMilliseconds(100), after.BrokerRetryDelay);

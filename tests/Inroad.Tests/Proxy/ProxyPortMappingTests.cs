@@ -2,6 +2,7 @@ using System.Net;
 using Inroad.Nat.PortMapping;
 using Inroad.Network;
 using Inroad.Proxy;
+using Inroad.Testing;
 using Inroad.Tests.Broker;
 using Inroad.Tests.Network;
 
@@ -40,7 +41,7 @@ public sealed class ProxyPortMappingTests
         var mapper = new FakePortMapper { Protocols = [PortMappingProtocol.Pcp, PortMappingProtocol.NatPmp] };
         await using HostNat nat = Nat(mapper);
         (InproxyProxy proxy, _) = harness.StartProxy(harness.ProxyOptions(o => o.Nat = nat));
-        await InproxyProxyTests.WaitUntilAsync(() => nat.PortMappingTypes.Count == 2, ct);
+        await Eventually.UntilAsync(() => nat.PortMappingTypes.Count == 2, ct);
         Assert.Equal([3, 2], proxy.NewAnnouncement(precheck: false).Metrics!.PortMappingTypes);
 
         await using (TestClient client = await harness.DialAsync(ct))
@@ -57,7 +58,7 @@ public sealed class ProxyPortMappingTests
         }
 
         // The lease ends with the client.
-        await InproxyProxyTests.WaitUntilAsync(() => proxy.Snapshot().Connected == 0 && mapper.Live == 0, ct);
+        await Eventually.UntilAsync(() => proxy.Snapshot().Connected == 0 && mapper.Live == 0, ct);
         Assert.Equal(1, mapper.Probes); // probed once at start, not per client
     }
 

@@ -1,4 +1,5 @@
 using System.Security.Cryptography;
+using Inroad.Testing;
 using Inroad.WebRtc.DataChannels;
 using Inroad.WebRtc.Transport;
 

@@ -1,5 +1,6 @@
 using System.Net;
 using System.Net.Sockets;
+using Inroad.Testing;
 using Inroad.WebRtc.Ice;
 using Inroad.WebRtc.Stun;
 
