@@ -15,8 +15,7 @@ public sealed class SpoofedReplyTests
         using var cts = CancellationTokenSource.CreateLinkedTokenSource(TestContext.Current.CancellationToken);
         cts.CancelAfter(TimeSpan.FromSeconds(20));
         IPAddress gw = IPAddress.Parse("127.77.0.1");
-        using var server = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
-        server.Bind(new IPEndPoint(gw, 5351));
+        using Socket server = BindGatewayPort(gw);
         using var serving = CancellationTokenSource.CreateLinkedTokenSource(cts.Token);
 
         // Answers every request it gets (a resend too), so how fast it answers changes nothing.
@@ -57,8 +56,7 @@ public sealed class SpoofedReplyTests
         using var cts = CancellationTokenSource.CreateLinkedTokenSource(TestContext.Current.CancellationToken);
         cts.CancelAfter(TimeSpan.FromSeconds(20));
         IPAddress gw = IPAddress.Parse("127.77.0.3");
-        using var server = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
-        server.Bind(new IPEndPoint(gw, 5351));
+        using Socket server = BindGatewayPort(gw);
         var duplicated = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
 
         // NAT-PMP gateway that answers the first MAP twice (as if it had also answered a resend) with port 1111,
@@ -111,8 +109,7 @@ public sealed class SpoofedReplyTests
         using var cts = CancellationTokenSource.CreateLinkedTokenSource(TestContext.Current.CancellationToken);
         cts.CancelAfter(TimeSpan.FromSeconds(20));
         IPAddress gw = IPAddress.Parse("127.77.0.2");
-        using var junk = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
-        junk.Bind(new IPEndPoint(gw, 5351));
+        using Socket junk = BindGatewayPort(gw);
         Task answerer = Task.Run(
             async () =>
             {
@@ -133,5 +130,13 @@ public sealed class SpoofedReplyTests
         await Assert.ThrowsAsync<NatException>(() => mapper.MapUdpAsync(9, PortMappingProtocol.Pcp, cts.Token));
         await cts.CancelAsync();
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => answerer);
+    }
+
+    /// <summary>A fake gateway's socket on its PCP/NAT-PMP server port.</summary>
+    private static Socket BindGatewayPort(IPAddress gateway)
+    {
+        var socket = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
+        socket.Bind(new IPEndPoint(gateway, 5351));
+        return socket;
     }
 }
