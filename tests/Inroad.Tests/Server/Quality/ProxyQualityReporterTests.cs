@@ -51,9 +51,17 @@ public sealed class ProxyQualityReporterTests
         /// <summary>What a broker does with a request; acknowledges by default.</summary>
         public Func<BrokerSpec, CancellationToken, Task> Behaviour { get; set; } = (_, _) => Task.CompletedTask;
 
+        /// <summary>
+        /// When each call's token was cancelled, on the fake clock. The callback runs inside the clock's Advance, so
+        /// this is exact; a call's own stamp in <see cref="Calls"/> can come late, when the clock moved on between
+        /// the reporter starting an attempt's timeout and making the call.
+        /// </summary>
+        public ConcurrentQueue<DateTimeOffset> Cancelled { get; } = new();
+
         public Task Send(BrokerSpec broker, ServerProxyQualityRequest request, CancellationToken cancellationToken)
         {
             Calls.Enqueue((broker, request, _time.GetUtcNow()));
+            cancellationToken.Register(() => Cancelled.Enqueue(_time.GetUtcNow()));
             return Behaviour(broker, cancellationToken);
         }
 
@@ -171,7 +179,7 @@ public sealed class ProxyQualityReporterTests
         await DriveAsync(time, () => !brokers.Calls.IsEmpty, ct);
 
         (BrokerSpec broker, ServerProxyQualityRequest request, DateTimeOffset at) = Assert.Single(brokers.Calls);
-        Assert.InRange(at - Start, TimeSpan.FromSeconds(10), TimeSpan.FromSeconds(12)); // never before the delay
+        Assert.InRange(at - Start, TimeSpan.FromSeconds(10), TimeSpan.FromSeconds(15)); // never before the delay; soon after (the clock runs on while the reporter waits for a thread)
         Assert.Same(brokers.Specs[0], broker);
         Dictionary<ProxyQualityKey, Dictionary<string, long>> counts = Decode(request);
         Assert.Equal(3, counts.Count);
@@ -186,7 +194,7 @@ public sealed class ProxyQualityReporterTests
         DateTimeOffset second = time.GetUtcNow();
         Assert.True(reporter.TryCount(Tunnel(ProxyB, proxyAsn: 7, clientAsn: 301)));
         await DriveAsync(time, () => brokers.Calls.Count == 2, ct);
-        Assert.InRange(brokers.Calls.Last().At - second, TimeSpan.FromSeconds(10), TimeSpan.FromSeconds(12));
+        Assert.InRange(brokers.Calls.Last().At - second, TimeSpan.FromSeconds(10), TimeSpan.FromSeconds(15));
     }
 
     [Fact]
@@ -260,12 +268,16 @@ public sealed class ProxyQualityReporterTests
         (FakeTimeProvider time, FakeBrokers brokers, ProxyQualityReporter reporter) = rig;
         brokers.Behaviour = FakeBrokers.Hang;
         Assert.True(reporter.TryCount(Tunnel(ProxyA)));
-        await DriveAsync(time, () => reporter.RequestsGivenUp == 1, ct, stepMs: 100);
+        await DriveAsync(time, () => reporter.RequestsGivenUp == 1, ct, stepMs: 20);
 
-        DateTimeOffset[] attempts = [.. brokers.Calls.Select(c => c.At)];
-        Assert.Equal(3, attempts.Length);
-        Assert.InRange(attempts[1] - attempts[0], TimeSpan.FromSeconds(10), TimeSpan.FromSeconds(12));
-        Assert.InRange(attempts[2] - attempts[1], TimeSpan.FromSeconds(10), TimeSpan.FromSeconds(12));
+        // Each attempt starts after the previous one was cancelled and lives its whole 10 s timeout, so the
+        // cancellations are at least 10 s apart; well under 15 s shows the retry follows at once (the slack is
+        // the fake time the clock may run on while the reporter's continuation waits for a thread).
+        Assert.Equal(3, brokers.Calls.Count);
+        DateTimeOffset[] ends = [.. brokers.Cancelled];
+        Assert.Equal(3, ends.Length);
+        Assert.InRange(ends[1] - ends[0], TimeSpan.FromSeconds(10), TimeSpan.FromSeconds(15));
+        Assert.InRange(ends[2] - ends[1], TimeSpan.FromSeconds(10), TimeSpan.FromSeconds(15));
         Assert.Equal(0, reporter.RequestsSent);
         Assert.Equal(3, reporter.RequestFailures);
 
